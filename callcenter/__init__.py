@@ -1,0 +1,1 @@
+"""The 137 contact-center telephony integration layer."""
