@@ -1,0 +1,78 @@
+"""``create_app(settings)``: the one place that builds everything and wires it together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from callcenter.db.engine import build_engine, session_scope
+from callcenter.db.migrate import upgrade
+from callcenter.errors import DomainError
+from callcenter.health.http import router as health_router
+from callcenter.notifier import Notifier
+from callcenter.reference.services import sync_reference
+from callcenter.runtime import DatabasePart, Part, Runtime
+from callcenter.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything built once per process and handed to routes and parts."""
+
+    settings: Settings
+    engine: Engine
+    notifier: Notifier
+    runtime: Runtime
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_store(engine: Engine) -> None:
+    """Migrate to the newest schema and load the reference data (idempotent)."""
+    upgrade(engine)
+    with session_scope(engine) as session:
+        sync_reference(session=session)
+
+
+def build_parts(settings: Settings, engine: Engine, notifier: Notifier) -> list[Part]:
+    """The background parts of ``serve``: database, then AMI, FastAGI and scheduler."""
+    from callcenter.wiring import telephony_parts
+
+    return [DatabasePart(engine), *telephony_parts(settings, engine, notifier)]
+
+
+def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
+    """Build the web app; its lifespan migrates the store and runs every part."""
+    engine = build_engine(settings.database_url)
+    notifier = Notifier()
+    runtime = Runtime(build_parts(settings, engine, notifier) if start_parts else
+                      [DatabasePart(engine)])
+    container = Container(settings=settings, engine=engine, notifier=notifier, runtime=runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_store(engine)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await notifier.drain()
+
+    app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan)
+    app.state.container = container
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+
+    app.include_router(health_router)
+    return app

@@ -1,0 +1,1 @@
+"""citizens capability."""

@@ -1,0 +1,27 @@
+"""Every table, imported in one place so Alembic and ``create_all`` see the whole store."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from callcenter.calls.models import Call
+from callcenter.cases.models import CitizenRequest, RequestEvent
+from callcenter.citizens.models import Citizen
+from callcenter.followups.models import Task
+from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.users.models import User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Call",
+    "Category",
+    "Citizen",
+    "CitizenRequest",
+    "Department",
+    "Neighbourhood",
+    "RequestEvent",
+    "Task",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,56 @@
+"""Follow-up tasks: callbacks, abandoned calls, surveys, "not fixed" requests, triage.
+
+Rows in the store, so a restart loses nothing; several instances claim due rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, SQLModel
+
+from callcenter.clock import utcnow
+from callcenter.db.types import UtcDateTime
+
+
+class TaskKind(StrEnum):
+    CALLBACK = "callback"
+    ABANDONED = "abandoned"
+    MISSED = "missed"
+    SURVEY_SMS = "survey_sms"
+    SURVEY_CALL = "survey_call"
+    NOT_FIXED = "not_fixed"
+    OVERDUE = "overdue"
+    TRIAGE = "triage"
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class Task(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(16), index=True)
+    state: str = Field(default=TaskState.PENDING, sa_type=String(16), index=True)
+    request_id: int | None = Field(default=None, foreign_key="citizen_request.id", index=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    call_linkedid: str | None = Field(default=None, max_length=64)
+    due_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    attempts: int = 0
+    max_attempts: int = 3
+    assigned_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    note: str | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,27 @@
+"""Reference tables: departments, categories, neighbourhoods (loaded from config/)."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class Department(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=40)
+    name_fa: str
+    name_en: str
+
+
+class Category(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=40)
+    digit: int = Field(unique=True, description="Key pressed in the 137 menu")
+    name_fa: str
+    name_en: str
+    department_code: str = Field(foreign_key="department.code", max_length=40)
+    deadline_hours: int = Field(gt=0)
+
+
+class Neighbourhood(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=60)
+    district: int
+    name_fa: str
+    name_en: str

@@ -1,0 +1,79 @@
+"""Load the versioned reference data files into the store (idempotent upsert)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session, select
+
+from callcenter.errors import NotFound
+from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.settings import PROJECT_ROOT
+
+REFERENCE_DIR = PROJECT_ROOT / "config" / "reference"
+
+
+class ReferenceDataError(Exception):
+    """A reference data file is missing or malformed; the message names the file."""
+
+
+def read_reference(directory: Path = REFERENCE_DIR) -> dict[str, list[dict[str, Any]]]:
+    """Read departments, categories and neighbourhoods, checking their links."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in ("departments", "categories", "neighbourhoods"):
+        path = directory / f"{name}.yaml"
+        try:
+            rows = yaml.safe_load(path.read_text(encoding="utf-8"))[name]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise ReferenceDataError(f"{path}: cannot read list '{name}': {exc}") from None
+        data[name] = rows
+    departments = {row["code"] for row in data["departments"]}
+    for row in data["categories"]:
+        if row.get("department") not in departments:
+            raise ReferenceDataError(
+                f"{directory / 'categories.yaml'}: category {row.get('code')!r} names "
+                f"unknown department {row.get('department')!r}"
+            )
+    return data
+
+
+def sync_reference(*, session: Session, directory: Path = REFERENCE_DIR) -> None:
+    """Upsert the reference files into their tables (rows are never deleted)."""
+    data = read_reference(directory)
+    for row in data["departments"]:
+        session.merge(Department(code=row["code"], name_fa=row["fa"], name_en=row["en"]))
+    session.flush()
+    for row in data["categories"]:
+        session.merge(
+            Category(
+                code=row["code"],
+                digit=int(row["digit"]),
+                name_fa=row["fa"],
+                name_en=row["en"],
+                department_code=row["department"],
+                deadline_hours=int(row["deadline_hours"]),
+            )
+        )
+    for row in data["neighbourhoods"]:
+        session.merge(
+            Neighbourhood(
+                code=row["code"], district=int(row["district"]), name_fa=row["fa"], name_en=row["en"]
+            )
+        )
+    session.flush()
+
+
+def get_category(*, session: Session, code: str) -> Category:
+    category = session.get(Category, code)
+    if category is None:
+        raise NotFound(f"unknown category {code!r}", category=code)
+    return category
+
+
+def category_by_digit(*, session: Session, digit: int) -> Category:
+    category = session.exec(select(Category).where(Category.digit == digit)).first()
+    if category is None:
+        raise NotFound(f"no category on key {digit}", digit=digit)
+    return category

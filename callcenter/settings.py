@@ -1,0 +1,137 @@
+"""One ``Settings`` for the whole service: environment variables over a TOML file.
+
+Precedence: keyword arguments (tests), ``CALLCENTER_*`` environment variables, then the
+config file (``config/callcenter.toml`` or the file named by ``CALLCENTER_CONFIG``).
+A wrong value fails fast with the key and the file named (see ``SettingsError``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "callcenter.toml"
+PLACEHOLDER_PREFIXES = ("dev-", "change-me", "changeme", "placeholder")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; ``str()`` names the key and where it was read."""
+
+
+def config_file_path() -> Path:
+    return Path(os.environ.get("CALLCENTER_CONFIG", str(DEFAULT_CONFIG_FILE)))
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Build with ``load_settings()`` or directly in tests."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CALLCENTER_", extra="forbid", validate_default=True
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr("dev-secret-key-change-me")
+
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_user: str = "bridge"
+    ami_secret: SecretStr = SecretStr("dev-ami-secret")
+    ami_enabled: bool = True
+    ami_max_backoff_seconds: float = Field(30.0, gt=0)
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(4573, ge=0, le=65535)
+    agi_session_deadline_seconds: float = Field(1800.0, gt=0)
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8137, ge=0, le=65535)
+
+    queue_name: str = "citizen-requests"
+    recordings_dir: Path = PROJECT_ROOT / "data" / "recordings"
+    sounds_dir: Path = PROJECT_ROOT / "data" / "sounds"
+
+    sms_provider: Literal["log", "twilio"] = "log"
+    twilio_account_sid: str = "ACdevelopment"
+    twilio_auth_token: SecretStr = SecretStr("dev-twilio-token")
+    twilio_from_number: str = "+98137"
+    twilio_api_base_url: str = ""
+    public_base_url: str = "http://127.0.0.1:8137"
+
+    timezone: str = "Asia/Tehran"
+    opening_time: time = time(7, 0)
+    closing_time: time = time(22, 0)
+    open_on_friday: bool = False
+    service_level_seconds: int = Field(20, gt=0)
+    callback_offer_after_seconds: int = Field(60, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'callcenter.db'}"
+        if self.opening_time >= self.closing_time:
+            raise ValueError("opening_time must be before closing_time")
+        if self.environment == "production":
+            for key in ("secret_key", "ami_secret", "twilio_auth_token"):
+                secret: SecretStr = getattr(self, key)
+                if secret.get_secret_value().lower().startswith(PLACEHOLDER_PREFIXES):
+                    raise ValueError(f"{key}: placeholder secret refused in production")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning any validation error into one readable ``SettingsError``."""
+    path = config_file_path()
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(part) for part in err["loc"]) or "(settings)"
+            env = f"CALLCENTER_{key.upper()}" if err["loc"] else ""
+            where = f"{path} [key {key}]" + (f" or environment {env}" if env else "")
+            problems.append(f"{where}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+    except (OSError, ValueError) as exc:  # e.g. unreadable or malformed TOML file
+        raise SettingsError(f"cannot read configuration file {path}: {exc}") from None

@@ -1,0 +1,32 @@
+"""Staff logins: agents, supervisors and admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from callcenter.clock import utcnow
+from callcenter.db.types import UtcDateTime
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=80)
+    full_name: str = ""
+    role: str = Field(sa_type=String(16))
+    extension: str | None = Field(default=None, unique=True, max_length=20)
+    password_hash: str
+    active: bool = True
+    language: str = Field(default="fa", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
