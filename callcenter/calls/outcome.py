@@ -1,0 +1,78 @@
+"""Turn a finished ``Call`` record into its ``CallEnded`` summary (pure functions)."""
+
+from __future__ import annotations
+
+from callcenter.calls.events import CallEnded, Outcome
+from callcenter.calls.state import Call
+
+# DialEnd DialStatus -> outcome of an unanswered call. Asterisk reports a SIP 486/603
+# reject as BUSY on most phones, so a rejected call usually reads "busy".
+_DIAL_STATUS_OUTCOME = {
+    "CANCEL": Outcome.CANCELLED,
+    "NOANSWER": Outcome.MISSED,
+    "BUSY": Outcome.BUSY,
+    "CHANUNAVAIL": Outcome.REJECTED,
+    "CONGESTION": Outcome.REJECTED,
+    "DONTCALL": Outcome.REJECTED,
+    "TORTURE": Outcome.REJECTED,
+    "INVALIDARGS": Outcome.REJECTED,
+}
+
+
+def outcome_of(call: Call) -> Outcome:
+    """The outcome a caller would name: answered, abandoned in queue, cancelled..."""
+    if call.answered_by is not None:
+        return Outcome.ANSWERED
+    if call.callback:
+        return Outcome.CALLBACK
+    if call.abandoned or call.queue is not None:
+        return Outcome.ABANDONED
+    if call.first_dialed is None:
+        return Outcome.IVR_ONLY
+    if not call.dial_statuses:
+        # It rang and the stream ended without a DialEnd: the caller went away.
+        return Outcome.CANCELLED
+    return _DIAL_STATUS_OUTCOME.get(call.dial_statuses[-1], Outcome.MISSED)
+
+
+def _hangup_by(call: Call, outcome: Outcome) -> str | None:
+    if outcome is Outcome.ANSWERED:
+        return call.hangup_by or call.first_real_hangup
+    if outcome in (Outcome.BUSY, Outcome.REJECTED):
+        return call.first_dialed
+    if outcome is Outcome.MISSED:
+        return None  # the PBX gave up ringing
+    return call.caller or None
+
+
+def summarize(call: Call, *, ended_at: float) -> CallEnded:
+    """Build the one ``CallEnded`` of this call."""
+    outcome = outcome_of(call)
+    waited_from = call.queue_joined_at if call.queue_joined_at is not None else call.started_at
+    if call.answered_at is not None:
+        wait = call.answered_at - waited_from
+        talk = ended_at - call.answered_at
+    elif call.abandon_wait is not None:
+        wait, talk = call.abandon_wait, 0.0
+    else:
+        wait, talk = ended_at - waited_from, 0.0
+    return CallEnded(
+        linkedid=call.linkedid,
+        at=ended_at,
+        outcome=outcome,
+        caller=call.caller,
+        caller_name=call.caller_name,
+        parties=tuple(call.parties),
+        answered_by=call.answered_by,
+        transfers=tuple(call.transfers),
+        queue=call.queue,
+        started_at=call.started_at,
+        answered_at=call.answered_at,
+        ended_at=ended_at,
+        wait_seconds=max(wait, 0.0),
+        talk_seconds=max(talk, 0.0),
+        hangup_by=_hangup_by(call, outcome),
+        ivr_path=tuple(call.ivr_path),
+        request_code=call.request_code,
+        joined_late=call.joined_late,
+    )

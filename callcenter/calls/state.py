@@ -1,0 +1,131 @@
+"""The tracker's per-call and per-channel records and the call's explicit state machine.
+
+A call (one Asterisk ``Linkedid``) moves through named states; ``CallState.to()`` is the
+only way to change state and refuses a move the table below does not list. Transfers
+make a talking call ring or queue again, so those edges exist on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from callcenter.calls.events import Transfer
+
+
+class InvalidTransition(Exception):
+    """A call was asked to move to a state its current state does not lead to."""
+
+
+class CallState(StrEnum):
+    STARTED = "started"  # channel up, in dialplan/IVR
+    QUEUED = "queued"  # waiting in a queue
+    RINGING = "ringing"  # a person's phone rings
+    TALKING = "talking"  # bridged with a person
+    ENDED = "ended"
+
+    def to(self, target: CallState) -> CallState:
+        """Return ``target`` if this state may move there, else raise InvalidTransition."""
+        if target is self or target in _TRANSITIONS[self]:
+            return target
+        raise InvalidTransition(f"{self.value} -> {target.value}")
+
+
+_TRANSITIONS = MappingProxyType(
+    {
+        CallState.STARTED: frozenset(
+            {CallState.QUEUED, CallState.RINGING, CallState.TALKING, CallState.ENDED}
+        ),
+        CallState.QUEUED: frozenset({CallState.RINGING, CallState.TALKING, CallState.ENDED}),
+        # RINGING -> QUEUED: the agent did not answer, the queue keeps the caller waiting.
+        CallState.RINGING: frozenset({CallState.QUEUED, CallState.TALKING, CallState.ENDED}),
+        # TALKING -> RINGING/QUEUED: a transfer sends the caller to another phone or queue.
+        CallState.TALKING: frozenset({CallState.RINGING, CallState.QUEUED, CallState.ENDED}),
+        CallState.ENDED: frozenset(),
+    }
+)
+
+
+def party_of(channel_name: str, number: str) -> str:
+    """A stable party id for a channel.
+
+    A numeric device (``PJSIP/2101-...`` -> ``2101``) names the phone itself, which is what
+    an agent is; the caller id number of a dialled leg is often the number the caller
+    dialled, not the phone's own. Trunks and named endpoints use the caller id number.
+    """
+    tech, _, rest = channel_name.partition("/")
+    device = rest.rsplit("-", 1)[0] if "-" in rest else rest
+    if device.isdigit():
+        return device
+    if number and number not in ("<unknown>", "s"):
+        return number
+    return device or tech
+
+
+def interface_of(channel_name: str) -> str:
+    """``PJSIP/2101-0000002a`` -> ``PJSIP/2101`` (what queue members are called)."""
+    head, sep, tail = channel_name.rpartition("-")
+    return head if sep and tail else channel_name
+
+
+@dataclass(slots=True)
+class Channel:
+    uniqueid: str
+    name: str
+    linkedid: str
+    number: str = ""
+    cid_name: str = ""
+    is_local: bool = False
+    bridge: str | None = None
+    agent: str | None = None  # set when a queue names this leg's member (AgentCalled)
+
+    @property
+    def party(self) -> str:
+        return self.agent or party_of(self.name, self.number)
+
+
+@dataclass(slots=True)
+class Call:
+    linkedid: str
+    started_at: float
+    caller: str = ""
+    caller_name: str = ""
+    caller_uniqueid: str | None = None
+    joined_late: bool = False
+    state: CallState = CallState.STARTED
+    channels: set[str] = field(default_factory=set)
+    legs: dict[str, Channel] = field(default_factory=dict)  # real (non-Local) channels seen
+    rung: set[str] = field(default_factory=set)  # dest uniqueids already announced
+    answered_by: str | None = None
+    answered_parties: set[str] = field(default_factory=set)
+    answered_at: float | None = None
+    queue: str | None = None
+    queue_joined_at: float | None = None
+    position: int | None = None
+    abandoned: bool = False
+    abandon_wait: float | None = None
+    callback: bool = False
+    dial_statuses: list[str] = field(default_factory=list)
+    first_dialed: str | None = None
+    transfers: list[Transfer] = field(default_factory=list)
+    ivr_path: list[str] = field(default_factory=list)
+    request_code: str | None = None
+    hangup_by: str | None = None
+    first_real_hangup: str | None = None
+
+    def move(self, target: CallState) -> None:
+        self.state = self.state.to(target)
+
+    def add_leg(self, channel: Channel) -> None:
+        if not channel.is_local:
+            self.legs.setdefault(channel.uniqueid, channel)
+
+    @property
+    def parties(self) -> list[str]:
+        """Every real party of the call, caller first, by their latest caller id."""
+        seen: dict[str, None] = {}
+        for channel in self.legs.values():
+            seen.setdefault(channel.party, None)
+        seen.pop("", None)
+        return list(seen)
