@@ -1,0 +1,45 @@
+"""Tunable numbers of the 137 flows, built once by the caller of :func:`build_flows`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+__all__ = ["FlowConfig"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Settings of the IVR flows.
+
+    ``recordings_dir`` is the folder *as Asterisk sees it* (``RECORD FILE`` runs
+    inside the PBX, possibly in a chroot): recordings are named
+    ``<recordings_dir>/request-<uniqueid>.<record_format>``.
+    """
+
+    recordings_dir: Path
+    max_tries: int = 3
+    menu_timeout: float = 5.0
+    code_timeout: float = 10.0
+    code_max_digits: int = 16
+    record_max_seconds: int = 120
+    record_format: str = "wav"
+    greeting_offer_timeout: float = 3.0
+    max_steps: int = 200
+    """A flow stops after this many state transitions (a bug guard, never reached by a caller)."""
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    """Aware "now", used when the queue did not say when the caller joined."""
+
+    def __post_init__(self) -> None:
+        if self.max_tries < 1:
+            raise ValueError("max_tries must be at least 1")
+        if not 1 <= self.record_max_seconds <= 600:
+            raise ValueError("record_max_seconds must be within 1..600")
+        if self.code_max_digits < 4:
+            raise ValueError("code_max_digits must be at least 4")
