@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.errors import DomainError
-from callcenter.health.http import router as health_router
+from callcenter.http_routes import routers
 from callcenter.notifier import Notifier
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Part, Runtime
@@ -74,5 +74,6 @@ def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=exc.status_code)
 
-    app.include_router(health_router)
+    for router in routers():
+        app.include_router(router)
     return app

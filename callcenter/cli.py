@@ -32,7 +32,7 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Web bind address (default from settings)")] = None,
+    host: Annotated[str | None, typer.Option(help="Web bind address (default: settings)")] = None,
     port: Annotated[int | None, typer.Option(help="Web port (default from settings)")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
 ) -> None:
@@ -76,7 +76,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def users_add(
     username: str,
     role: Annotated[str, typer.Option(help="agent, supervisor or admin")] = "agent",
-    extension: Annotated[str | None, typer.Option(help="Agent's phone extension, e.g. 2101")] = None,
+    extension: Annotated[str | None, typer.Option(help="Agent's extension, e.g. 2101")] = None,
     full_name: Annotated[str, typer.Option(help="Name shown in the panels")] = "",
     password: Annotated[str | None, typer.Option(
         envvar="CALLCENTER_NEW_USER_PASSWORD", help="Asked for when not given")] = None,

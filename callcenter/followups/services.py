@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from callcenter.clock import utcnow
@@ -45,7 +46,8 @@ def open_tasks(
     )
     if assigned_user_id is not None:
         query = query.where(
-            (Task.assigned_user_id == assigned_user_id) | (col(Task.assigned_user_id).is_(None))
+            or_(col(Task.assigned_user_id) == assigned_user_id,
+                col(Task.assigned_user_id).is_(None))
         )
     if kinds:
         query = query.where(col(Task.kind).in_(list(kinds)))

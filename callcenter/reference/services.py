@@ -59,7 +59,8 @@ def sync_reference(*, session: Session, directory: Path = REFERENCE_DIR) -> None
     for row in data["neighbourhoods"]:
         session.merge(
             Neighbourhood(
-                code=row["code"], district=int(row["district"]), name_fa=row["fa"], name_en=row["en"]
+                code=row["code"], district=int(row["district"]),
+                name_fa=row["fa"], name_en=row["en"],
             )
         )
     session.flush()

@@ -30,7 +30,8 @@ def test_filing_routes_to_the_department_with_its_deadline(session: Session) -> 
     assert request.status == RequestStatus.REFERRED
     assert request.deadline_at is not None
     assert request.deadline_at - request.created_at == timedelta(hours=72)
-    kinds = [(e.kind, e.from_status, e.to_status) for e in history(session=session, request=request)]
+    events = history(session=session, request=request)
+    kinds = [(e.kind, e.from_status, e.to_status) for e in events]
     assert kinds == [("created", None, "new"), ("status", "new", "referred")]
 
 
@@ -102,7 +103,7 @@ def test_tracking_code_is_unique_in_the_database(session: Session) -> None:
                            category_code="waste", department_code="waste",
                            citizen_id=first.citizen_id)
     session.add(clone)
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         session.commit()
     session.rollback()
 

@@ -1,0 +1,17 @@
+"""Every HTTP router of the app, in one visible list (each capability's ``http.py``).
+
+Shared file: add one import and one list entry per router; don't reorder others.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from callcenter.health.http import router as health_router
+
+
+def routers() -> list[APIRouter]:
+    """Imported lazily by ``create_app`` so nothing heavy runs at import time."""
+    return [
+        health_router,
+    ]
