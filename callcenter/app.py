@@ -32,6 +32,10 @@ class Container:
     engine: Engine
     notifier: Notifier
     runtime: Runtime
+    # Set by ``wiring.telephony_parts`` when the parts exist (None in web-only tests):
+    queue_state: Any = None  # callcenter.calls.queue_state: live queue/agent snapshot
+    ami_actions: Any = None  # callcenter.ami.actions: originate, queue add/pause, hangup
+    sms: Any = None  # callcenter.sms: SMS service (send)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
