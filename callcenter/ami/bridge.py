@@ -1,0 +1,88 @@
+"""The AMI bridge assembled: connection, router, tracker, queue state, actions.
+
+Built once by the app's lifespan (``AmiBridge(...)``, then ``start()``/``stop()``). After
+every login it resynchronises: ``QueueStatus`` and ``CoreShowChannels`` rebuild the queue
+state, and calls whose channels vanished while AMI was away are ended in the tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from callcenter.ami.actions import AmiActions
+from callcenter.ami.backoff import Backoff
+from callcenter.ami.connection import BridgeManager
+from callcenter.ami.subscriptions import EventRouter, subscriptions
+from callcenter.calls.events import CallEvent
+from callcenter.calls.queue_state import QueueState
+from callcenter.calls.tracker import CallTracker
+
+log = logging.getLogger(__name__)
+
+
+class AmiBridge:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        on_call_event: Callable[[CallEvent], None] | None = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.tracker = CallTracker(on_event=on_call_event)
+        self.queue_state = QueueState()
+        self.manager = BridgeManager(
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            backoff=Backoff(cap=max_backoff, jitter=0.2),
+            on_login=self._on_login,
+        )
+        self.router = EventRouter(
+            table=subscriptions(tracker=self.tracker, queue_state=self.queue_state)
+        )
+        self.router.attach(self.manager)
+        self.actions = AmiActions(manager=self.manager)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.resyncs = 0
+
+    def start(self) -> None:
+        self.manager.start()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.manager.stop()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            **self.manager.health(),
+            "active_calls": self.tracker.active_calls,
+            "tracker_errors": self.tracker.errors,
+            "resyncs": self.resyncs,
+        }
+
+    def _on_login(self, manager: BridgeManager) -> None:
+        task = asyncio.get_running_loop().create_task(self.resync())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resync(self) -> None:
+        """Rebuild queue state and close calls that ended while we were away."""
+        try:
+            queue_events = await self.actions.queue_status()
+            channels = await self.actions.core_show_channels()
+        except Exception:
+            log.exception("AMI resync failed; the next login will try again")
+            return
+        self.queue_state.resync([*queue_events, *channels])
+        live = {c["Uniqueid"] for c in channels if c.get("Event") == "CoreShowChannel"}
+        self.tracker.reconcile(live)
+        self.resyncs += 1

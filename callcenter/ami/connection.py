@@ -1,0 +1,184 @@
+"""The AMI connection: panoramisk's ``Manager`` with reconnect backoff and a health state.
+
+panoramisk reconnects after a fixed ``reconnect_timeout`` and starts its connect tasks
+without keeping a reference; here every (re)connect waits a capped exponential delay,
+the task and timer are kept, and ``stop()`` ends the loop of retries for good. The
+connection's state (``connected`` / ``retrying`` / ``disconnected``), the attempts
+since the last success and the age of the last event feed ``/health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from panoramisk import Manager
+
+from callcenter.ami.backoff import Backoff
+from callcenter.ami.protocol import BridgeAMIProtocol
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionState(StrEnum):
+    DISCONNECTED = "disconnected"  # not started, or stopped
+    CONNECTING = "connecting"  # first attempt under way
+    CONNECTED = "connected"  # TCP up (see ``authenticated`` for the login)
+    RETRYING = "retrying"  # lost or refused; waiting to try again
+
+
+class BridgeManager(Manager):
+    """A panoramisk Manager that backs off, reports its state and never orphans a task."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5038,
+        username: str,
+        secret: str,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_login: Callable[[BridgeManager], None] | None = None,
+        ping_delay: int = 10,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            ping_delay=ping_delay,
+            ping_interval=ping_delay,
+            protocol_factory=BridgeAMIProtocol,
+            loop=loop,
+            encoding="utf8",
+            forgetable_actions=("ping", "login"),
+        )
+        self.backoff = backoff or Backoff()
+        self._clock = clock
+        self._login_hook = on_login
+        self.state = ConnectionState.DISCONNECTED
+        self.last_error: str | None = None
+        self.last_event_at: float | None = None
+        self.events_received = 0
+        self.dispatch_errors = 0
+        self._stopped = True
+        self._connect_task: asyncio.Task[Any] | None = None
+        self._retry_timer: asyncio.TimerHandle | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (and keep reconnecting) until ``stop()``. Call from the running loop."""
+        self._stopped = False
+        self.loop = asyncio.get_running_loop()
+        self.state = ConnectionState.CONNECTING
+        self.connect()
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self._stopped:
+            return None
+        self._retry_timer = None
+        self._connect_task = super().connect()
+        return self._connect_task
+
+    async def stop(self) -> None:
+        """Close the connection and cancel any pending retry or connect task."""
+        self._stopped = True
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+            self._retry_timer = None
+        task, self._connect_task = self._connect_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.close()
+        self.state = ConnectionState.DISCONNECTED
+
+    # -- panoramisk callbacks -----------------------------------------------------------
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if f.cancelled():
+            return
+        exc = f.exception()
+        if self._stopped:
+            if exc is None:
+                f.result()[0].close()
+            return
+        if exc is not None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("AMI connect failed: %s", self.last_error)
+            self._retry()
+            return
+        super().connection_made(f)
+        self.state = ConnectionState.CONNECTED
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        if future.cancelled() or future.exception() is not None:
+            self.authenticated = False
+            return False
+        ok = bool(super().login(future))
+        if ok:
+            self.backoff.reset()
+            self.last_error = None
+            if self._login_hook is not None:
+                self._login_hook(self)
+        else:
+            self.last_error = "AMI login refused"
+            log.error("AMI login refused for user %s", self.config.get("username"))
+        return ok
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connected = False
+        self.authenticated = False
+        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
+        if self._stopped:
+            return
+        self.last_error = f"connection lost: {exc}" if exc else "connection lost"
+        log.error("AMI %s", self.last_error)
+        self._retry()
+
+    def _retry(self) -> None:
+        self.state = ConnectionState.RETRYING
+        delay = self.backoff.next_delay()
+        log.info("AMI reconnect attempt %d in %.1f s", self.backoff.attempts, delay)
+        self._retry_timer = self.loop.call_later(delay, self.connect)
+
+    def dispatch(self, event: Any) -> list[str]:
+        self.last_event_at = self._clock()
+        self.events_received += 1
+        try:
+            return list(super().dispatch(event))
+        except Exception:
+            # An exception here would reach asyncio's data_received and close the socket.
+            self.dispatch_errors += 1
+            log.exception("AMI event handler failed on %s", event.get("Event"))
+            return []
+
+    # -- health -------------------------------------------------------------------------
+
+    @property
+    def is_ready(self) -> bool:
+        """Connected and logged in: actions can be sent."""
+        return self.state is ConnectionState.CONNECTED and bool(self.authenticated)
+
+    def health(self) -> dict[str, Any]:
+        """What ``/health`` shows about AMI."""
+        age = None if self.last_event_at is None else self._clock() - self.last_event_at
+        return {
+            "state": self.state.value,
+            "authenticated": bool(self.authenticated),
+            "attempts": self.backoff.attempts,
+            "last_event_age_seconds": None if age is None else round(age, 3),
+            "events_received": self.events_received,
+            "dispatch_errors": self.dispatch_errors,
+            "last_error": self.last_error,
+        }
