@@ -104,3 +104,7 @@ def users_add(
 def main() -> None:
     """Console entry point."""
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()
