@@ -12,7 +12,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +31,13 @@ class SettingsError(Exception):
 
 def config_file_path() -> Path:
     return Path(os.environ.get("CALLCENTER_CONFIG", str(DEFAULT_CONFIG_FILE)))
+
+
+class Open311Client(BaseModel):
+    """One Open311 client (the municipality's app, web form, a social-media bridge)."""
+
+    name: str
+    channel: Literal["app", "web", "social"]
 
 
 class Settings(BaseSettings):
@@ -76,6 +83,27 @@ class Settings(BaseSettings):
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
 
+    # --- Intake (issue 7): duplicates, Open311, public status page, SMS retries, Shahrbin ---
+    # Rule 2 of duplicates: other citizens, same category + neighbourhood, within this window.
+    duplicate_window_hours: int = Field(72, gt=0)
+    # Open311 api_key -> client: {"<key>": {"name": "yazd-app", "channel": "app"}}.
+    open311_clients: dict[str, Open311Client] = Field(default_factory=dict)
+    open311_posts_per_minute: int = Field(30, gt=0)
+    status_lookups_per_minute: int = Field(20, gt=0)
+    sms_max_attempts: int = Field(4, ge=1, le=10)
+    sms_retry_base_seconds: float = Field(2.0, ge=0)
+    sms_max_inbound_chars: int = Field(1600, gt=0)
+    # Shahrbin: URL, auth header and field map live in config/shahrbin.yaml (not coded).
+    shahrbin_enabled: bool = False
+    shahrbin_config_file: Path = PROJECT_ROOT / "config" / "shahrbin.yaml"
+    shahrbin_base_url: str = ""  # overrides the file's base_url when set
+    shahrbin_api_token: SecretStr = SecretStr("dev-shahrbin-token")
+    shahrbin_webhook_secret: SecretStr = SecretStr("dev-shahrbin-webhook-secret")
+    shahrbin_max_attempts: int = Field(8, ge=1)
+    shahrbin_max_backoff_seconds: float = Field(600.0, gt=0)
+    shahrbin_timeout_seconds: float = Field(10.0, gt=0)
+    # --- end of intake block ---
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -101,7 +129,8 @@ class Settings(BaseSettings):
         if self.opening_time >= self.closing_time:
             raise ValueError("opening_time must be before closing_time")
         if self.environment == "production":
-            for key in ("secret_key", "ami_secret", "twilio_auth_token"):
+            for key in ("secret_key", "ami_secret", "twilio_auth_token",
+                        "shahrbin_webhook_secret"):
                 secret: SecretStr = getattr(self, key)
                 if secret.get_secret_value().lower().startswith(PLACEHOLDER_PREFIXES):
                     raise ValueError(f"{key}: placeholder secret refused in production")
