@@ -1,0 +1,98 @@
+"""Signed session cookies (itsdangerous over ``settings.secret_key``) and CSRF tokens.
+
+The cookie holds only the user id and the session's CSRF token, signed and timestamped;
+the user row is read again on every request, so a deactivated account or a changed role
+takes effect at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.responses import Response
+
+from callcenter.settings import Settings
+
+SESSION_COOKIE = "cc_session"
+LOGIN_CSRF_COOKIE = "cc_login_csrf"
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+LOGIN_CSRF_MAX_AGE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """What a valid session cookie says: whose session, and its CSRF token."""
+
+    user_id: int
+    csrf_token: str
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a missing token never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+class SessionCodec:
+    """Signs and reads the session and login-CSRF cookies with the app's secret key."""
+
+    def __init__(self, settings: Settings) -> None:
+        secret = settings.secret_key.get_secret_value()
+        self._sessions = URLSafeTimedSerializer(secret, salt="callcenter.session")
+        self._login = URLSafeTimedSerializer(secret, salt="callcenter.login-csrf")
+        self._secure = settings.environment == "production"
+
+    def encode(self, data: SessionData) -> str:
+        return self._sessions.dumps({"uid": data.user_id, "csrf": data.csrf_token})
+
+    def decode(self, cookie: str | None) -> SessionData | None:
+        """The session in ``cookie``; ``None`` when absent, forged, malformed or expired."""
+        if not cookie:
+            return None
+        try:
+            raw = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE_SECONDS)
+        except BadSignature:
+            return None
+        if not isinstance(raw, dict):
+            return None
+        uid, csrf = raw.get("uid"), raw.get("csrf")
+        if not isinstance(uid, int) or not isinstance(csrf, str):
+            return None
+        return SessionData(user_id=uid, csrf_token=csrf)
+
+    def set_session(self, response: Response, data: SessionData) -> None:
+        response.set_cookie(
+            SESSION_COOKIE, self.encode(data), max_age=SESSION_MAX_AGE_SECONDS,
+            httponly=True, samesite="lax", secure=self._secure, path="/",
+        )
+
+    def clear_session(self, response: Response) -> None:
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=self._secure
+        )
+
+    def login_csrf(self, response: Response) -> str:
+        """A fresh double-submit token for the login form (no session exists yet)."""
+        token = new_csrf_token()
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, self._login.dumps(token), max_age=LOGIN_CSRF_MAX_AGE_SECONDS,
+            httponly=True, samesite="lax", secure=self._secure, path="/login",
+        )
+        return token
+
+    def read_login_csrf(self, cookie: str | None) -> str | None:
+        if not cookie:
+            return None
+        try:
+            token = self._login.loads(cookie, max_age=LOGIN_CSRF_MAX_AGE_SECONDS)
+        except BadSignature:
+            return None
+        return token if isinstance(token, str) else None
