@@ -129,6 +129,7 @@ class CallTracker:
         if not uniqueid or not linkedid or linkedid in self._ended or uniqueid in self._gone:
             return None
         channel = self.channels.get(uniqueid)
+        moved = False
         if channel is None:
             name = event.get("Channel", "")
             channel = Channel(
@@ -138,6 +139,7 @@ class CallTracker:
             self.by_name[name] = uniqueid
         elif channel.linkedid != linkedid:
             self._move(channel, linkedid, event, out)
+            moved = True
         number = event.get("CallerIDNum")
         if number is not None:
             channel.number = number
@@ -147,6 +149,9 @@ class CallTracker:
             call = self._start(channel, linkedid, event, out)
         if uniqueid not in call.channels:
             call.channels.add(uniqueid)
+        if moved:
+            # An attended transfer brought this party into the call.
+            call.add_leg(channel)
         if uniqueid == call.caller_uniqueid and number is not None:
             call.caller = channel.party
             call.caller_name = _clean(channel.cid_name)

@@ -1,0 +1,250 @@
+"""The AMI connection against a scripted fake AMI server on a local TCP socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from panoramisk.ami_protocol import AMIProtocol
+
+from callcenter.ami.actions import AmiActions
+from callcenter.ami.backoff import Backoff
+from callcenter.ami.connection import BridgeManager, ConnectionState
+from callcenter.ami.exceptions import AmiDisconnected, AmiNotConnected, OriginateFailed
+from callcenter.ami.protocol import BridgeAMIProtocol
+
+EOL = "\r\n"
+PERSIAN = "محمد رضایی"
+
+Reply = Callable[[dict[str, str], asyncio.StreamWriter], Any]
+
+
+def block(**headers: str) -> bytes:
+    return ("".join(f"{k}: {v}{EOL}" for k, v in headers.items()) + EOL).encode()
+
+
+class FakeAmi:
+    """Accepts connections, answers Login, hands every other action to ``reply``."""
+
+    def __init__(self) -> None:
+        self.actions: list[dict[str, str]] = []
+        self.replies: dict[str, Reply] = {}
+        self.writers: list[asyncio.StreamWriter] = []
+        self.logins = 0
+        self.server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        try:
+            while True:
+                raw = await reader.readuntil(b"\r\n\r\n")
+                lines = raw.decode().strip().split(EOL)
+                action = dict(line.split(": ", 1) for line in lines if ": " in line)
+                self.actions.append(action)
+                name = action.get("Action", "")
+                if name == "Login":
+                    self.logins += 1
+                    writer.write(
+                        block(Response="Success", ActionID=action["ActionID"], Message="ok")
+                    )
+                elif name in self.replies:
+                    await self.replies[name](action, writer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def drop_all(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+
+    def sent(self, name: str) -> list[dict[str, str]]:
+        return [a for a in self.actions if a.get("Action") == name]
+
+
+@pytest.fixture
+async def fake_ami() -> AsyncIterator[FakeAmi]:
+    fake = FakeAmi()
+    fake.server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    yield fake
+    fake.drop_all()
+    fake.server.close()
+    await fake.server.wait_closed()
+
+
+async def wait_for(predicate: Callable[[], bool], seconds: float = 3.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def manager(fake_ami: FakeAmi) -> AsyncIterator[BridgeManager]:
+    mgr = BridgeManager(
+        port=fake_ami.port,
+        username="bridge",
+        secret="s",
+        backoff=Backoff(base=0.05, cap=0.2),
+    )
+    mgr.start()
+    await wait_for(lambda: mgr.is_ready)
+    yield mgr
+    await mgr.stop()
+
+
+async def test_persian_text_split_inside_a_character_survives(
+    fake_ami: FakeAmi, manager: BridgeManager
+) -> None:
+    seen: list[Any] = []
+    manager.register_event("UserEvent", lambda _m, event: seen.append(event))
+    payload = block(Event="UserEvent", UserEvent="IvrChoice", CallerIDName=PERSIAN)
+    cut = payload.index(PERSIAN.encode()) + 1  # inside the first 2-byte letter
+    writer = fake_ami.writers[0]
+    writer.write(payload[:cut])
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.write(payload[cut:])
+    await writer.drain()
+    await wait_for(lambda: bool(seen))
+    assert seen[0]["CallerIDName"] == PERSIAN
+
+
+def test_plain_panoramisk_loses_a_split_character_and_ours_does_not() -> None:
+    payload = block(Event="Newchannel", CallerIDName=PERSIAN)
+    cut = payload.index(PERSIAN.encode()) + 1
+    names = {}
+    for cls in (AMIProtocol, BridgeAMIProtocol):
+        received: list[Any] = []
+        proto = cls()
+        proto.connection_made(MagicMock())
+        proto.encoding = "utf8"
+        proto.factory = MagicMock(dispatch=received.append)
+        proto.data_received(payload[:cut])
+        proto.data_received(payload[cut:])
+        names[cls] = received[0]["CallerIDName"]
+    assert names[AMIProtocol] != PERSIAN
+    assert names[BridgeAMIProtocol] == PERSIAN
+
+
+async def test_queue_add_returns(fake_ami: FakeAmi, manager: BridgeManager) -> None:
+    async def added(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            block(Response="Success", ActionID=action["ActionID"], Message="Added interface to queue")
+        )
+
+    fake_ami.replies["QueueAdd"] = added
+    actions = AmiActions(manager=manager, timeout=2.0)
+    response = await actions.queue_add(queue="citizen-requests", interface="PJSIP/2101")
+    assert response["Message"] == "Added interface to queue"
+    assert fake_ami.sent("QueueAdd")[0]["Interface"] == "PJSIP/2101"
+
+
+@pytest.mark.parametrize("queued_first", [False, True])
+async def test_originate_pending_at_disconnect_fails_and_is_never_resent(
+    fake_ami: FakeAmi, manager: BridgeManager, queued_first: bool
+) -> None:
+    async def originate(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        if queued_first:
+            writer.write(
+                block(
+                    Response="Success",
+                    ActionID=action["ActionID"],
+                    Message="Originate successfully queued",
+                )
+            )
+            await writer.drain()
+        fake_ami.drop_all()  # the PBX goes away before the OriginateResponse
+
+    fake_ami.replies["Originate"] = originate
+    actions = AmiActions(manager=manager, timeout=2.0)
+    with pytest.raises(AmiDisconnected):
+        await actions.originate(channel="PJSIP/2101", context="survey", exten="s")
+    await wait_for(lambda: fake_ami.logins == 2 and manager.is_ready)
+    await asyncio.sleep(0.1)  # give a buggy re-send the chance to happen
+    assert len(fake_ami.sent("Originate")) == 1
+
+
+async def test_originate_follows_the_response_to_its_end(
+    fake_ami: FakeAmi, manager: BridgeManager
+) -> None:
+    async def originate(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            block(
+                Response="Success",
+                ActionID=action["ActionID"],
+                Message="Originate successfully queued",
+            )
+        )
+        writer.write(
+            block(
+                Event="OriginateResponse",
+                ActionID=action["ActionID"],
+                Response="Failure",
+                Channel="PJSIP/2101",
+                Reason="5",
+                Uniqueid="<null>",
+            )
+        )
+
+    fake_ami.replies["Originate"] = originate
+    actions = AmiActions(manager=manager, timeout=2.0)
+    with pytest.raises(OriginateFailed) as failed:
+        await actions.originate(channel="PJSIP/2101", context="survey", exten="s")
+    assert failed.value.details["reason"] == "5"
+    ids = [a["ActionID"] for a in fake_ami.sent("Originate")]
+    assert ids[0].startswith("originate-")
+
+
+async def test_actions_refuse_when_not_connected() -> None:
+    mgr = BridgeManager(port=1, username="bridge", secret="s")
+    with pytest.raises(AmiNotConnected):
+        await AmiActions(manager=mgr).hangup(channel="PJSIP/2101-1")
+
+
+async def test_reconnects_with_growing_capped_delays_and_reports_health() -> None:
+    # Bind then close a socket: its port now refuses connections.
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    mgr = BridgeManager(port=port, username="b", secret="s", backoff=Backoff(base=0.01, cap=0.04))
+    mgr.start()
+    await wait_for(lambda: mgr.backoff.attempts >= 4)
+    health = mgr.health()
+    assert health["state"] == ConnectionState.RETRYING
+    assert health["attempts"] >= 4
+    assert "ConnectionRefusedError" in (health["last_error"] or "")
+    await mgr.stop()
+    assert mgr.health()["state"] == ConnectionState.DISCONNECTED
+
+
+async def test_reconnect_after_drop_logs_in_again_and_resets_backoff(
+    fake_ami: FakeAmi, manager: BridgeManager
+) -> None:
+    fake_ami.drop_all()
+    await wait_for(lambda: fake_ami.logins == 2 and manager.is_ready)
+    assert manager.backoff.attempts == 0
+    fake_ami.writers[0].write(block(Event="FullyBooted", Status="Fully Booted"))
+    await wait_for(lambda: manager.health()["last_event_age_seconds"] is not None)
+
+
+def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
+    backoff = Backoff(base=0.5, factor=2, cap=4)
+    assert [backoff.next_delay() for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
+    backoff.reset()
+    assert backoff.next_delay() == 0.5
+    jittered = Backoff(base=1, cap=8, jitter=0.5, rand=lambda: 1.0)
+    assert jittered.next_delay() == 0.5
+    with pytest.raises(ValueError):
+        Backoff(base=2, cap=1)
