@@ -8,8 +8,11 @@ from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import Task
+from callcenter.intake.models import DuplicateSuggestion
 from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
+from crm_bridge.models import OutboxItem
 
 metadata = SQLModel.metadata
 
@@ -19,8 +22,11 @@ __all__ = [
     "Citizen",
     "CitizenRequest",
     "Department",
+    "DuplicateSuggestion",
     "Neighbourhood",
+    "OutboxItem",
     "RequestEvent",
+    "SmsMessage",
     "Task",
     "User",
     "metadata",

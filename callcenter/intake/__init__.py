@@ -1,0 +1,1 @@
+"""Unified intake: every channel files requests through ``services.file_request``."""

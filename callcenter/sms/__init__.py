@@ -1,0 +1,1 @@
+"""SMS in and out: service interface (Twilio, log), Persian messages, Twilio webhook."""

@@ -1,0 +1,1 @@
+"""Public status page by tracking code: status, department and dates only."""

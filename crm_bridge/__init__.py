@@ -1,0 +1,1 @@
+"""The bridge to Shahrbin: outbox out (at-least-once), signed status webhook in."""
