@@ -105,7 +105,7 @@ class FastAgiServer:
         if self._sessions:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(grace):
-                    await self._drained.wait()
+                    await self.wait_idle()
         for task in list(self._sessions):
             task.cancel()
         if self._sessions:
@@ -122,6 +122,10 @@ class FastAgiServer:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop()
+
+    async def wait_idle(self) -> None:
+        """Return once no session is running (at once if none is)."""
+        await self._drained.wait()
 
     @property
     def port(self) -> int:
