@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
 
+    # --- The PBX as the bridge sees it (call recovery reads Asterisk's own records) ---
+    pbx_log_dir: Path = Path("/var/log/asterisk")  # holds cdr-csv/Master.csv and queue_log
+    pbx_inbound_context: str = "citizens"  # dialplan context of calls from citizens
+    pbx_recordings_dir: str = "/var/spool/asterisk/recording"  # where Asterisk records
+    recovery_interval_seconds: float = Field(60.0, gt=0)
+    recovery_lookback_hours: float = Field(24.0, gt=0)
+
     # --- Intake (issue 7): duplicates, Open311, public status page, SMS retries, Shahrbin ---
     # Rule 2 of duplicates: other citizens, same category + neighbourhood, within this window.
     duplicate_window_hours: int = Field(72, gt=0)
