@@ -18,7 +18,7 @@ from callcenter.errors import DomainError
 from callcenter.http_routes import routers
 from callcenter.notifier import Notifier
 from callcenter.reference.services import sync_reference
-from callcenter.runtime import DatabasePart, Part, Runtime
+from callcenter.runtime import DatabasePart, Runtime
 from callcenter.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,20 +46,18 @@ def prepare_store(engine: Engine) -> None:
         sync_reference(session=session)
 
 
-def build_parts(settings: Settings, engine: Engine, notifier: Notifier) -> list[Part]:
-    """The background parts of ``serve``: database, then AMI, FastAGI and scheduler."""
-    from callcenter.wiring import telephony_parts
-
-    return [DatabasePart(engine), *telephony_parts(settings, engine, notifier)]
 
 
 def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
     """Build the web app; its lifespan migrates the store and runs every part."""
     engine = build_engine(settings.database_url)
     notifier = Notifier()
-    runtime = Runtime(build_parts(settings, engine, notifier) if start_parts else
-                      [DatabasePart(engine)])
+    runtime = Runtime([DatabasePart(engine)])
     container = Container(settings=settings, engine=engine, notifier=notifier, runtime=runtime)
+    if start_parts:
+        from callcenter.wiring import telephony_parts
+
+        runtime.parts.extend(telephony_parts(container))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

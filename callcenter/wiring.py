@@ -1,14 +1,144 @@
-"""Builds the telephony parts (AMI bridge, FastAGI server, scheduler) from settings."""
+"""Builds the telephony parts of ``serve`` (AMI bridge, FastAGI server, scheduler) from
+settings and hands the shared pieces to the container. Nothing here runs at import."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
+from callcenter.agi.backend import StoreIvrBackend
+from callcenter.agi.server import FastAgiServer
+from callcenter.ami.bridge import AmiBridge
+from callcenter.calls.events import CallEnded, CallEvent
+from callcenter.calls.recorder import CallRecorder
+from callcenter.cases.tracking import is_valid_code
 from callcenter.notifier import Notifier
+from callcenter.reference.hours import Holidays, Hours
 from callcenter.runtime import Part
 from callcenter.settings import Settings
+from ivr_flows.config import FlowConfig
+from ivr_flows.flows import build_flows
+
+if TYPE_CHECKING:
+    from callcenter.app import Container
+
+log = logging.getLogger(__name__)
 
 
-def telephony_parts(settings: Settings, engine: Engine, notifier: Notifier) -> list[Part]:
-    """AMI, FastAGI and scheduler parts; each is added as its capability lands."""
-    return []
+class SchedulerPart:
+    """APScheduler 3 (asyncio) - wakes periodic jobs: call recovery, follow-ups."""
+
+    name = "scheduler"
+
+    def __init__(self, settings: Settings) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
+
+    async def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def health(self) -> dict[str, Any]:
+        return {"state": "running" if self.scheduler.running else "stopped",
+                "jobs": [job.id for job in self.scheduler.get_jobs()]}
+
+
+class AmiPart:
+    """The AMI bridge: tracker events go to the notifier; ended calls to the store."""
+
+    name = "ami"
+
+    def __init__(self, *, settings: Settings, notifier: Notifier, recorder: CallRecorder,
+                 scheduler: SchedulerPart) -> None:
+        self.notifier = notifier
+        self.recorder = recorder
+        self.bridge = AmiBridge(
+            host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
+            secret=settings.ami_secret.get_secret_value(), on_call_event=self._on_event,
+            max_backoff=settings.ami_max_backoff_seconds,
+        )
+        notifier.subscribe(CallEnded, recorder.on_call_ended)
+        scheduler.scheduler.add_job(recorder.recover, "interval", id="call-recovery",
+                                    seconds=settings.recovery_interval_seconds,
+                                    max_instances=1, coalesce=True)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _on_event(self, event: CallEvent) -> None:
+        self.notifier.publish(event)
+
+    async def start(self) -> None:
+        # Calls that ended while we were down are in Asterisk's records: store them first.
+        task = asyncio.get_running_loop().create_task(self.recorder.recover())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.bridge.start()
+
+    async def stop(self) -> None:
+        await self.bridge.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def health(self) -> dict[str, Any]:
+        return {**self.bridge.health(), "calls": self.recorder.health()}
+
+
+class FastAgiPart:
+    name = "fastagi"
+
+    def __init__(self, server: FastAgiServer) -> None:
+        self.server = server
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    def health(self) -> dict[str, Any]:
+        state = self.server.state()
+        return {"state": "listening" if state.listening else "stopped",
+                "host": state.host, "port": state.port,
+                "active_sessions": state.active_sessions,
+                "sessions_total": state.sessions_total, "outcomes": dict(state.outcomes)}
+
+
+def hours_of(settings: Settings) -> Hours:
+    return Hours(zone=ZoneInfo(settings.timezone), opens=settings.opening_time,
+                 closes=settings.closing_time, holidays=Holidays.load(),
+                 open_on_friday=settings.open_on_friday)
+
+
+def telephony_parts(container: Container) -> list[Part]:
+    """AMI bridge, FastAGI server and scheduler, sharing the container's pieces."""
+    settings, engine, notifier = container.settings, container.engine, container.notifier
+    scheduler = SchedulerPart(settings)
+    parts: list[Part] = []
+    if settings.ami_enabled:
+        ami = AmiPart(settings=settings, notifier=notifier,
+                      recorder=CallRecorder(engine=engine, settings=settings),
+                      scheduler=scheduler)
+        container.queue_state = ami.bridge.queue_state
+        container.ami_actions = ami.bridge.actions
+        parts.append(ami)
+    parts.append(FastAgiPart(build_agi_server(settings, engine, container)))
+    parts.append(scheduler)
+    container.extras["scheduler"] = scheduler.scheduler
+    return parts
+
+
+def build_agi_server(settings: Settings, engine: Engine, container: Container
+                     ) -> FastAgiServer:
+    backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
+                              queue_name=settings.queue_name,
+                              queue_state=container.queue_state, sms=container.sms)
+    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
+    routes = build_flows(backend=backend, config=config, validate_code=is_valid_code)
+    return FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
+                         session_deadline=settings.agi_session_deadline_seconds)

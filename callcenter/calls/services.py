@@ -1,0 +1,114 @@
+"""Call records: one row per call, written when the tracker says it ended.
+
+Writes are idempotent by linkedid: a replay, a reconnect resync or the recovery from
+Asterisk's own logs can all report the same call, and it is stored once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from callcenter.calls.events import CallEnded, Outcome
+from callcenter.calls.models import Call
+from callcenter.cases.exceptions import NoSuchRequest
+from callcenter.cases.models import RequestEvent
+from callcenter.cases.services import get_request_by_code
+from callcenter.citizens.phone import InvalidPhone
+from callcenter.citizens.services import get_or_create_citizen
+from callcenter.followups.models import Task, TaskKind
+from callcenter.followups.services import create_task
+
+# Outcomes that put the caller on the agents' follow-up list.
+FOLLOW_UP_TASKS = {Outcome.ABANDONED: TaskKind.ABANDONED, Outcome.MISSED: TaskKind.MISSED}
+
+
+def _ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> Call:
+    """Store the call (once), link it to its request and make its follow-up task."""
+    existing = session.exec(select(Call).where(Call.linkedid == ended.linkedid)).first()
+    if existing is not None:
+        return existing
+    citizen_id = None
+    if ended.caller:
+        try:
+            citizen_id = get_or_create_citizen(
+                session=session, phone=ended.caller, name=ended.caller_name or None
+            ).id
+        except InvalidPhone:
+            citizen_id = None  # anonymous or internal caller
+    call = Call(
+        linkedid=ended.linkedid,
+        uniqueid=ended.linkedid,
+        caller=ended.caller or None,
+        caller_name=ended.caller_name or None,
+        citizen_id=citizen_id,
+        queue=ended.queue,
+        agent=ended.answered_by,
+        entered_at=_ts(ended.started_at) or datetime.now(UTC),
+        answered_at=_ts(ended.answered_at),
+        ended_at=_ts(ended.ended_at),
+        wait_seconds=round(ended.wait_seconds, 3),
+        talk_seconds=round(ended.talk_seconds, 3),
+        outcome=str(ended.outcome),
+        hangup_by=ended.hangup_by,
+        ivr_path=">".join(ended.ivr_path) or None,
+        source=source,
+        details=_details(ended),
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:  # written meanwhile by another path (recovery vs live)
+        return session.exec(select(Call).where(Call.linkedid == ended.linkedid)).one()
+    _link_request(session=session, call=call, request_code=ended.request_code)
+    kind = FOLLOW_UP_TASKS.get(ended.outcome)
+    if kind is not None and citizen_id is not None and ended.queue:
+        already = session.exec(select(Task).where(Task.call_linkedid == ended.linkedid)).first()
+        if already is None:
+            create_task(session=session, kind=kind, citizen_id=citizen_id,
+                        request_id=call.request_id, call_linkedid=ended.linkedid,
+                        due_at=call.entered_at, note=f"{kind} call")
+    return call
+
+
+def _details(ended: CallEnded) -> dict[str, Any]:
+    return {
+        "parties": list(ended.parties),
+        "transfers": [
+            {"kind": str(t.kind), "from": t.from_party, "to": t.to, "at": t.at}
+            for t in ended.transfers
+        ],
+        "joined_late": ended.joined_late,
+    }
+
+
+def _link_request(*, session: Session, call: Call, request_code: str | None) -> None:
+    """Link the call to the request named in the IVR, or filed/updated during the call.
+
+    Agents' and the IVR's request events carry ``data.linkedid`` (the call is not a
+    row yet while it is up); they get the call's id now.
+    """
+    since = call.entered_at - timedelta(minutes=1)
+    events = session.exec(
+        select(RequestEvent).where(col(RequestEvent.at) >= since)
+        .where(col(RequestEvent.call_id).is_(None))
+    ).all()
+    linked = [e for e in events if (e.data or {}).get("linkedid") == call.linkedid]
+    for event in linked:
+        event.call_id = call.id
+        session.add(event)
+    if linked:
+        call.request_id = linked[-1].request_id
+    elif request_code:
+        try:
+            call.request_id = get_request_by_code(session=session, code=request_code).id
+        except NoSuchRequest:
+            call.request_id = None
+    session.add(call)
