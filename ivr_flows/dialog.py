@@ -72,7 +72,7 @@ class Dialog:
             if key is None or key == "":
                 await self.note(f"{step}:none")
                 await self.channel.play(Prompt.NO_INPUT)
-            elif key in valid:
+            elif len(key) == 1 and key in valid:
                 return key
             else:
                 await self.note(f"{step}:invalid")
