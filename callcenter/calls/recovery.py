@@ -70,21 +70,21 @@ def parse_queue_log(text: str) -> dict[str, QueueTrail]:
         trail.queue = queue if queue != "NONE" else trail.queue
         try:
             if event == "ENTERQUEUE":
-                trail.entered = at
-                trail.position = int(data[2]) if len(data) > 2 and data[2] else None
+                position = int(data[2]) if len(data) > 2 and data[2] else None
+                trail.entered, trail.position = at, position
             elif event == "CONNECT":
-                trail.agent, trail.connected = _agent(agent), at
-                trail.hold = float(data[0] or 0)
+                hold = float(data[0] or 0)
+                trail.agent, trail.connected, trail.hold = _agent(agent), at, hold
                 trail.outcome = Outcome.ANSWERED
             elif event in {"COMPLETECALLER", "COMPLETEAGENT"}:
                 trail.talk = float(data[1] or 0)
                 trail.outcome = Outcome.ANSWERED
             elif event in {"ABANDON", "EXITEMPTY", "EXITWITHTIMEOUT"}:
-                trail.outcome = Outcome.ABANDONED
-                trail.hold = float(data[2] or 0) if len(data) > 2 else trail.hold
+                wait = float(data[2] or 0) if len(data) > 2 else trail.hold
+                trail.outcome, trail.hold = Outcome.ABANDONED, wait
             elif event == "EXITWITHKEY":
-                trail.outcome = Outcome.CALLBACK
-                trail.hold = float(data[3] or 0) if len(data) > 3 else trail.hold
+                wait = float(data[3] or 0) if len(data) > 3 else trail.hold
+                trail.outcome, trail.hold = Outcome.CALLBACK, wait
             elif event == "RINGNOANSWER":
                 trail.ring_failures.append(_agent(agent))
         except (ValueError, IndexError):
