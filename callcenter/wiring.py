@@ -24,6 +24,7 @@ from callcenter.runtime import Part
 from callcenter.settings import Settings
 from ivr_flows.config import FlowConfig
 from ivr_flows.flows import build_flows
+from ivr_flows.prompts import missing_prompts
 
 if TYPE_CHECKING:
     from callcenter.app import Container
@@ -92,10 +93,20 @@ class AmiPart:
 class FastAgiPart:
     name = "fastagi"
 
-    def __init__(self, server: FastAgiServer) -> None:
+    def __init__(self, server: FastAgiServer, sounds_dir: Path) -> None:
         self.server = server
+        self.sounds_dir = sounds_dir
+        self.missing_prompts: list[str] = []
 
     async def start(self) -> None:
+        for language in ("fa", "en"):
+            missing = await asyncio.to_thread(missing_prompts, self.sounds_dir / language)
+            if missing:
+                log.warning("%d %s prompt file(s) missing in %s (run scripts/build-prompts): %s",
+                            len(missing), language, self.sounds_dir / language,
+                            ", ".join(missing))
+            if language == "fa":
+                self.missing_prompts = missing
         await self.server.start()
 
     async def stop(self) -> None:
@@ -106,7 +117,8 @@ class FastAgiPart:
         return {"state": "listening" if state.listening else "stopped",
                 "host": state.host, "port": state.port,
                 "active_sessions": state.active_sessions,
-                "sessions_total": state.sessions_total, "outcomes": dict(state.outcomes)}
+                "sessions_total": state.sessions_total, "outcomes": dict(state.outcomes),
+                "missing_prompts": len(self.missing_prompts)}
 
 
 def hours_of(settings: Settings) -> Hours:
@@ -127,7 +139,8 @@ def telephony_parts(container: Container) -> list[Part]:
         container.queue_state = ami.bridge.queue_state
         container.ami_actions = ami.bridge.actions
         parts.append(ami)
-    parts.append(FastAgiPart(build_agi_server(settings, engine, container)))
+    parts.append(FastAgiPart(build_agi_server(settings, engine, container),
+                             settings.sounds_dir))
     parts.append(scheduler)
     container.extras["scheduler"] = scheduler.scheduler
     return parts
