@@ -202,7 +202,14 @@ class AgiChannel:
             f"RECORD FILE {quote(path)} {quote(fmt)} {quote(terminator)} "
             f"{max_seconds * 1000} 0{' BEEP' if beep else ''}"
         )
-        response = await self._run(command, wait=max_seconds)
+        try:
+            response = await self._run(command, wait=max_seconds)
+        except AgiTimeout:
+            raise
+        except ChannelHangup:
+            # Gone mid-recording (HANGUP line, 511, closed socket): what was
+            # recorded is on disk and still wanted.
+            return RecordResult(path=path, digit="", reason="hangup")
         if response.data == "hangup":
             self.hung_up = True
             return RecordResult(path=path, digit="", reason="hangup")

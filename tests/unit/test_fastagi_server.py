@@ -294,6 +294,25 @@ async def test_caller_hanging_up_mid_command(
     assert isinstance(recorder.errors[0], ChannelHangup)
 
 
+async def test_hangup_during_recording_keeps_the_recording(
+    make_server: ServerFactory, connect: Connect, recorder: Recorder
+) -> None:
+    async with make_server() as server:
+        peer = await connect(server.port)
+        peer.send(headers("probe"))
+        for answer in ("200 result=0", "200 result=0 endpos=9", "200 result=1",
+                       "200 result=2"):
+            await peer.command()
+            await peer.answer(answer)
+        assert (await peer.command()).startswith("RECORD FILE")
+        await peer.answer("HANGUP")
+        await peer.expect_eof()
+        await settled(server)
+        assert server.state().outcomes["hangup"] == 1
+    assert recorder.results[3].reason == "hangup"
+    assert isinstance(recorder.errors[0], ChannelHangup)  # from the next command
+
+
 async def test_socket_closed_mid_command(
     make_server: ServerFactory, connect: Connect, recorder: Recorder
 ) -> None:
