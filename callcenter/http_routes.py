@@ -8,10 +8,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from callcenter.health.http import router as health_router
+from callcenter.sms.http import router as sms_router
 
 
 def routers() -> list[APIRouter]:
     """Imported lazily by ``create_app`` so nothing heavy runs at import time."""
     return [
         health_router,
+        sms_router,
     ]

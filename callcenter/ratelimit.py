@@ -1,0 +1,76 @@
+"""A per-key token bucket for public endpoints (status lookups, Open311 posts).
+
+In memory, one instance per app kept on the container (never module-level). Good for
+one process; several instances would each allow the rate (acceptable for enumeration
+defence: the code space is 10^7 valid codes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class TokenBucketLimiter:
+    """``rate_per_minute`` tokens refill per key; ``burst`` is the bucket size."""
+
+    def __init__(
+        self,
+        *,
+        rate_per_minute: float,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 50_000,
+    ) -> None:
+        self._rate = rate_per_minute / 60.0
+        self._burst = float(burst if burst is not None else max(1, int(rate_per_minute)))
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        """Take one token for ``key``; False when its bucket is empty."""
+        now = self._clock()
+        bucket = self._buckets.pop(key, None) or _Bucket(tokens=self._burst, stamp=now)
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.stamp) * self._rate)
+        bucket.stamp = now
+        allowed = bucket.tokens >= 1.0
+        if allowed:
+            bucket.tokens -= 1.0
+        self._buckets[key] = bucket  # most recently used last
+        while len(self._buckets) > self._max_keys:  # bounded memory under a flood of keys
+            self._buckets.popitem(last=False)
+        return allowed
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` has a token again (for the Retry-After header)."""
+        bucket = self._buckets.get(key)
+        if bucket is None or bucket.tokens >= 1.0 or self._rate == 0:
+            return 0
+        return max(1, int((1.0 - bucket.tokens) / self._rate + 0.999))
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (no proxy headers trusted: the web binds 127.0.0.1 behind nginx
+    only when configured; trusting X-Forwarded-For would let anyone pick their key)."""
+    return request.client.host if request.client else "unknown"
+
+
+def app_limiter(request: Request, name: str, *, rate_per_minute: float) -> TokenBucketLimiter:
+    """The app's limiter called ``name``, made on first use and kept on the container."""
+    extras = request.app.state.container.extras
+    key = f"ratelimit:{name}"
+    limiter = extras.get(key)
+    if limiter is None:
+        limiter = extras[key] = TokenBucketLimiter(rate_per_minute=rate_per_minute)
+    return limiter

@@ -1,0 +1,47 @@
+"""The survey hook: a 1-5 SMS reply while an SMS survey waits for an answer.
+
+The Follow-ups engine owns surveys; it extends ``pending_survey`` /
+``record_survey_answer`` (e.g. "is it fixed?" and reopening). A survey is pending for a
+citizen while a ``survey_sms`` task of theirs is ``waiting`` (sent, no answer yet).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from callcenter.cases.models import CitizenRequest
+from callcenter.cases.services import add_event
+from callcenter.citizens.models import Citizen
+from callcenter.clock import utcnow
+from callcenter.followups.models import Task, TaskKind, TaskState
+
+
+def pending_survey(*, session: Session, citizen: Citizen) -> Task | None:
+    """The citizen's newest SMS survey waiting for a reply, if any."""
+    return session.exec(
+        select(Task)
+        .where(Task.citizen_id == citizen.id)
+        .where(Task.kind == TaskKind.SURVEY_SMS)
+        .where(Task.state == TaskState.WAITING)
+        .where(col(Task.request_id).is_not(None))
+        .order_by(col(Task.updated_at).desc(), col(Task.id).desc())
+    ).first()
+
+
+def record_survey_answer(
+    *, session: Session, task: Task, rating: int, channel: str = "sms"
+) -> CitizenRequest:
+    """Store the rating on the request (``survey_rating/channel/at``) and close the task."""
+    if not 1 <= rating <= 5:
+        raise ValueError(f"survey rating out of range: {rating}")
+    request = session.get(CitizenRequest, task.request_id)
+    assert request is not None
+    now = utcnow()
+    request.survey_rating, request.survey_channel, request.survey_at = rating, channel, now
+    session.add(request)
+    add_event(session=session, request=request, kind="survey", actor="citizen",
+              channel=channel, data={"rating": rating, "task_id": task.id})
+    task.state, task.updated_at = TaskState.DONE, now
+    task.result = {**(task.result or {}), "rating": rating, "channel": channel}
+    session.add(task)
+    return request
