@@ -84,8 +84,9 @@ async def fake_ami() -> AsyncIterator[FakeAmi]:
 
 
 async def wait_for(predicate: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Poll a condition the connection's callbacks change (they offer no event to await)."""
     async with asyncio.timeout(seconds):
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
@@ -140,7 +141,9 @@ def test_plain_panoramisk_loses_a_split_character_and_ours_does_not() -> None:
 async def test_queue_add_returns(fake_ami: FakeAmi, manager: BridgeManager) -> None:
     async def added(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
         writer.write(
-            block(Response="Success", ActionID=action["ActionID"], Message="Added interface to queue")
+            block(
+                Response="Success", ActionID=action["ActionID"], Message="Added interface to queue"
+            )
         )
 
     fake_ami.replies["QueueAdd"] = added
@@ -168,8 +171,10 @@ async def test_originate_pending_at_disconnect_fails_and_is_never_resent(
 
     fake_ami.replies["Originate"] = originate
     actions = AmiActions(manager=manager, timeout=2.0)
-    with pytest.raises(AmiDisconnected):
-        await actions.originate(channel="PJSIP/2101", context="survey", exten="s")
+    # Without the fix the future is either re-sent or left pending: fail fast, not in 60 s.
+    async with asyncio.timeout(5):
+        with pytest.raises(AmiDisconnected):
+            await actions.originate(channel="PJSIP/2101", context="survey", exten="s")
     await wait_for(lambda: fake_ami.logins == 2 and manager.is_ready)
     await asyncio.sleep(0.1)  # give a buggy re-send the chance to happen
     assert len(fake_ami.sent("Originate")) == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.calls.events import CallEnded
+from callcenter.calls.events import CallAnswered, CallEnded
 from callcenter.calls.replay import load_events, replay_events, replay_file
 from callcenter.calls.tracker import CallTracker
 
@@ -112,7 +112,7 @@ def test_blind_transfers(
     assert ended.answered_by == by
     (transfer,) = ended.transfers
     assert (transfer.kind, transfer.from_party, transfer.to) == ("blind", transferer, target)
-    answered = [e.agent for e in out if type(e).__name__ == "CallAnswered"]
+    answered = [e.agent for e in out if isinstance(e, CallAnswered)]
     assert (len(answered) == 2) is target_answered
 
 
