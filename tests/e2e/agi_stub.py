@@ -98,9 +98,9 @@ class AgiStub:
             self._server.close()
             await self._server.wait_closed()
 
-    async def wait_for_session(self, timeout: float) -> AgiSession:
+    async def wait_for_session(self, *, seconds: float) -> AgiSession:
         """The first session (bounded wait)."""
-        await asyncio.wait_for(self._session_seen.wait(), timeout)
+        await asyncio.wait_for(self._session_seen.wait(), seconds)
         return self.sessions[0]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

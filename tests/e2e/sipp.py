@@ -235,7 +235,13 @@ class SippRunner:
     pbx_host: str = PBX_HOST
     pbx_port: int = PBX_SIP_PORT
     sipp: str = "sipp"
+    started: list[SippProcess] = field(default_factory=list)
     _count: int = field(default=0, init=False)
+
+    async def stop_all(self) -> None:
+        """Kill every SIPp this runner started that is still running."""
+        for process in self.started:
+            await process.stop()
 
     def _dir(self, name: str) -> Path:
         self._count += 1
@@ -308,12 +314,14 @@ class SippRunner:
         if answer_after is None:
             forever = str(round(max_seconds * 1000))
             scenario = scenario.replace("@@ANSWER_MS@@", forever)
-            scenario = scenario.replace("@@ANSWER_BLOCK@@", "")
+            scenario = scenario.replace("@@ANSWER_BLOCK@@", "").replace("@@BYE_HEADERS@@", "")
         else:
             block = (SCENARIOS / "agent_answer_block.xml").read_text()
             block = block.replace("@@TALK_MS@@", str(max(1, round(talk_for * 1000))))
             scenario = scenario.replace("@@ANSWER_MS@@", str(max(1, round(answer_after * 1000))))
             scenario = scenario.replace("@@ANSWER_BLOCK@@", block)
+            headers = (SCENARIOS / "agent_bye_headers.xml").read_text()
+            scenario = scenario.replace("@@BYE_HEADERS@@", headers)
         args = ["-p", agent_sip_port(extension), "-m", str(calls)]
         return await self._start(f"agent-{extension}", scenario, args, max_seconds)
 

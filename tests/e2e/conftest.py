@@ -1,0 +1,140 @@
+"""End-to-end fixtures: the real sandbox Asterisk 22, SIPp callers and agents, AMI.
+
+Tier: these tests need root, Debian's ``sip-tester`` and the sandbox chroot
+(``scripts/ci-provision`` installs all of it; ``docs/pbx-sandbox.md``). They
+fail, never skip, when the PBX cannot be brought up: CI always can.
+
+The tests assume they have the sandbox to themselves: each test starts with no
+channels and no queue members, and FastAGI port 4573 must be free (stop a
+``callcenter serve`` you started by hand before running them).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from agi_stub import AGI_HOST, AGI_PORT, AgiStub, Flow
+from ami_client import AmiClient
+from pbx_sandbox import AGENTS, QUEUE, SANDBOX, SandboxPbx
+from sipp import SippRunner
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder needs the real PBX: mark it ``pbx``."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.pbx)
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("CALLCENTER_AMI_SECRET", "dev-ami-secret")
+    return env
+
+
+@pytest.fixture(scope="session")
+def pbx() -> Iterator[SandboxPbx]:
+    """``scripts/asterisk-sandbox up`` once per session (seconds when already built).
+
+    Asterisk is left running afterwards: the next run and other developers reuse it.
+    """
+    env = _sandbox_env()
+    try:
+        done = subprocess.run(
+            [str(SANDBOX), "up"], capture_output=True, text=True, timeout=900, env=env, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"scripts/asterisk-sandbox up did not finish in 900 s: {exc.stderr!r}")
+    if done.returncode != 0:
+        pytest.fail(
+            "The sandbox PBX could not be started (scripts/asterisk-sandbox up):\n"
+            f"{done.stderr}\n{done.stdout}\nRun scripts/ci-provision first on a new machine."
+        )
+    root = subprocess.run(
+        [str(SANDBOX), "path", "root"], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
+    yield SandboxPbx(
+        root=Path(root),
+        ami_host="127.0.0.1",
+        ami_port=5038,
+        ami_user="bridge",
+        ami_secret=env["CALLCENTER_AMI_SECRET"],
+    )
+
+
+@pytest.fixture
+async def ami(pbx: SandboxPbx) -> AsyncIterator[AmiClient]:
+    """A logged-in AMI connection recording every event; the PBX starts idle.
+
+    Before the test: every channel is hung up and every agent leaves the queue,
+    so calls or members left by an earlier (failed) test cannot interfere.
+    """
+    client = AmiClient(pbx.ami_host, pbx.ami_port, pbx.ami_user, pbx.ami_secret)
+    await client.connect()
+    await client.action("Hangup", Channel="/.*/")
+    for agent in AGENTS:
+        await client.action("QueueRemove", Queue=QUEUE, Interface=f"PJSIP/{agent}")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def sipp(tmp_path: Path) -> AsyncIterator[SippRunner]:
+    """Starts SIPp citizens and agents; kills any still running after the test.
+
+    SIPp's logs (calls.log with per-call OUTCOME lines, errors.log, stats.csv)
+    stay under the test's tmp_path for post-mortems.
+    """
+    runner = SippRunner(workdir=tmp_path / "sipp")
+    yield runner
+    await runner.stop_all()
+
+
+@pytest.fixture
+async def agi_server() -> AsyncIterator[Callable[[Flow], Awaitable[AgiStub]]]:
+    """Factory: ``stub = await agi_server(flow)`` serves FastAGI on 127.0.0.1:4573."""
+    stubs: list[AgiStub] = []
+
+    async def start(flow: Flow) -> AgiStub:
+        with socket.socket() as probe:
+            if probe.connect_ex((AGI_HOST, AGI_PORT)) == 0:
+                pytest.fail(
+                    f"FastAGI port {AGI_HOST}:{AGI_PORT} is taken (a callcenter serve running?); "
+                    "the PBX tests need it free"
+                )
+        stub = AgiStub(flow)
+        await stub.start()
+        stubs.append(stub)
+        return stub
+
+    yield start
+    for stub in stubs:
+        await stub.close()
+
+
+# --- The bridge under test ------------------------------------------------------
+# Later issues add a fixture here that runs ``callcenter serve`` (AMI bridge,
+# FastAGI server, web app) against the sandbox, with a temporary database. It
+# takes its environment from ``bridge_env`` below and replaces ``agi_server``
+# for tests of the real IVR flows (both listen on 127.0.0.1:4573).
+
+
+@pytest.fixture
+def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
+    """Environment for a ``callcenter serve`` pointed at the sandbox PBX."""
+    env = dict(os.environ)
+    env.update(
+        CALLCENTER_AMI_HOST=pbx.ami_host,
+        CALLCENTER_AMI_PORT=str(pbx.ami_port),
+        CALLCENTER_AMI_USER=pbx.ami_user,
+        CALLCENTER_AMI_SECRET=pbx.ami_secret,
+        CALLCENTER_PBX_LOG_DIR=str(pbx.log_dir),
+        CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",
+    )
+    return env
