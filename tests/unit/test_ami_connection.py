@@ -12,9 +12,13 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.backoff import Backoff
+from callcenter.ami.bridge import AmiBridge
 from callcenter.ami.connection import BridgeManager, ConnectionState
 from callcenter.ami.exceptions import AmiDisconnected, AmiNotConnected, OriginateFailed
 from callcenter.ami.protocol import BridgeAMIProtocol
+from callcenter.ami.subscriptions import subscriptions
+from callcenter.calls.queue_state import QueueState
+from callcenter.calls.tracker import CallTracker
 
 EOL = "\r\n"
 PERSIAN = "محمد رضایی"
@@ -253,3 +257,105 @@ def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
     assert jittered.next_delay() == 0.5
     with pytest.raises(ValueError):
         Backoff(base=2, cap=1)
+
+
+async def test_bridge_resyncs_on_login_and_routes_events_through_the_table(
+    fake_ami: FakeAmi,
+) -> None:
+    async def queue_status(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        aid = action["ActionID"]
+        writer.write(
+            block(
+                Response="Success",
+                ActionID=aid,
+                EventList="start",
+                Message="Queue status will follow",
+            )
+        )
+        writer.write(
+            block(
+                Event="QueueParams",
+                ActionID=aid,
+                Queue="citizen-requests",
+                Completed="2",
+                Abandoned="1",
+            )
+        )
+        writer.write(
+            block(
+                Event="QueueMember",
+                ActionID=aid,
+                Queue="citizen-requests",
+                Name="2101",
+                Location="PJSIP/2101",
+                StateInterface="PJSIP/2101",
+                Status="1",
+                Paused="1",
+                PausedReason="ناهار",
+            )
+        )
+        writer.write(block(Event="QueueStatusComplete", ActionID=aid, EventList="Complete"))
+
+    async def channels(action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        aid = action["ActionID"]
+        writer.write(
+            block(
+                Response="Success", ActionID=aid, EventList="start", Message="Channels will follow"
+            )
+        )
+        writer.write(
+            block(
+                Event="CoreShowChannelsComplete", ActionID=aid, EventList="Complete", ListItems="0"
+            )
+        )
+
+    fake_ami.replies["QueueStatus"] = queue_status
+    fake_ami.replies["CoreShowChannels"] = channels
+    seen: list[Any] = []
+    bridge = AmiBridge(
+        host="127.0.0.1",
+        port=fake_ami.port,
+        username="bridge",
+        secret="s",
+        on_call_event=seen.append,
+    )
+    bridge.start()
+    try:
+        await wait_for(lambda: bridge.resyncs == 1)
+        member = bridge.queue_state.snapshot()["citizen-requests"]["members"][0]
+        assert (member["interface"], member["paused_reason"]) == ("PJSIP/2101", "ناهار")
+        chan = {
+            "Channel": "PJSIP/citizen-00000001",
+            "Uniqueid": "9.1",
+            "Linkedid": "9.1",
+            "CallerIDNum": "09131234567",
+            "CallerIDName": PERSIAN,
+        }
+        fake_ami.writers[0].write(block(Event="Newchannel", **chan))
+        fake_ami.writers[0].write(block(Event="Hangup", **chan))
+        await wait_for(lambda: len(seen) == 2)
+        assert seen[0].caller_name == PERSIAN
+        assert seen[1].outcome == "ivr_only"
+        health = bridge.health()
+        assert health["state"] == "connected" and health["active_calls"] == 0
+    finally:
+        await bridge.stop()
+
+
+def test_subscription_table_lists_what_tracker_and_queue_state_need() -> None:
+    table = subscriptions(tracker=CallTracker(), queue_state=QueueState())
+    assert len(table["QueueCallerJoin"]) == 2  # both follow queue callers
+    for name in (
+        "Newchannel",
+        "Hangup",
+        "DialBegin",
+        "BridgeEnter",
+        "BlindTransfer",
+        "AttendedTransfer",
+        "VarSet",
+        "UserEvent",
+        "AgentCalled",
+        "QueueMemberPause",
+        "DeviceStateChange",
+    ):
+        assert name in table
