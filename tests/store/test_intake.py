@@ -19,6 +19,11 @@ from callcenter.intake.services import file_request, timeline
 from crm_bridge.models import OutboxItem
 
 
+def _id(row: DuplicateSuggestion | CitizenRequest) -> int:
+    assert row.id is not None
+    return row.id
+
+
 def _outbox_kinds(session: Session) -> list[tuple[int, str]]:
     return [(i.request_id, i.kind) for i in session.exec(select(OutboxItem)).all()]
 
@@ -115,21 +120,21 @@ def test_rule_two_suggests_and_confirming_links_and_counts(session: Session) -> 
     listed = open_suggestions(session=session)
     pairs = {(s.request_id, s.original_id) for s, _, _ in listed}
     assert pairs == {(second.id, first.id), (third.id, second.id), (third.id, first.id)}
-    by_pair = {(s.request_id, s.original_id): s for s, _, _ in listed}
-    confirm_duplicate(session=session, suggestion_id=by_pair[(second.id, first.id)].id,
+    by_pair = {(s.request_id, s.original_id): _id(s) for s, _, _ in listed}
+    confirm_duplicate(session=session, suggestion_id=by_pair[(_id(second), _id(first))],
                       actor="supervisor:1")
     # third -> second: second is a duplicate now, so the link goes to its root, first
-    confirm_duplicate(session=session, suggestion_id=by_pair[(third.id, second.id)].id,
+    confirm_duplicate(session=session, suggestion_id=by_pair[(_id(third), _id(second))],
                       actor="supervisor:1")
     session.commit()
     assert second.status == RequestStatus.DUPLICATE and second.duplicate_of_id == first.id
     assert third.status == RequestStatus.DUPLICATE and third.duplicate_of_id == first.id
     assert first.reporter_count == 3
-    other = session.get(DuplicateSuggestion, by_pair[(third.id, first.id)].id)
+    other = session.get(DuplicateSuggestion, by_pair[(_id(third), _id(first))])
     assert other is not None and other.state == SuggestionState.DISMISSED
     assert open_suggestions(session=session) == []
     with pytest.raises(SuggestionDecided):
-        confirm_duplicate(session=session, suggestion_id=other.id, actor="supervisor:1")
+        confirm_duplicate(session=session, suggestion_id=_id(other), actor="supervisor:1")
     assert history(session=session, request=first)[-1].kind == "duplicate_linked"
     assert ("status_changed" in [k for rid, k in _outbox_kinds(session) if rid == second.id])
 
@@ -154,7 +159,7 @@ def test_rule_two_respects_window_neighbourhood_and_dismissal(session: Session) 
                         category_code="parks", neighbourhood_code="fahadan")
     assert [s.original_id for s in near.suggestions] == [new.request.id]
     session.commit()
-    dismiss_duplicate(session=session, suggestion_id=near.suggestions[0].id, actor="agent:1")
+    dismiss_duplicate(session=session, suggestion_id=_id(near.suggestions[0]), actor="agent:1")
     session.commit()
     assert near.request.status == RequestStatus.REFERRED and new.request.reporter_count == 1
 
