@@ -209,6 +209,6 @@ async def test_a_digit_answers_a_pending_survey_else_a_hint(client: Client, engi
     with Session(engine) as s:
         answered = s.get(CitizenRequest, request_id)
         assert answered is not None
-        assert (answered.survey_rating, request.survey_channel) == (4, "sms")
+        assert (answered.survey_rating, answered.survey_channel) == (4, "sms")
         [task] = s.exec(select(Task)).all()
         assert task.state == TaskState.DONE and task.result == {"rating": 4, "channel": "sms"}
