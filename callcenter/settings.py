@@ -111,6 +111,28 @@ class Settings(BaseSettings):
     shahrbin_timeout_seconds: float = Field(10.0, gt=0)
     # --- end of intake block ---
 
+    # --- Follow-ups (issue 8): engine, surveys, contact policy, callbacks ---
+    followups_enabled: bool = True
+    followups_interval_seconds: float = Field(30.0, gt=0)  # how often the engine wakes
+    followups_lease_seconds: float = Field(300.0, gt=0)  # a claim's life (> longest send)
+    followups_batch_size: int = Field(20, ge=1, le=500)
+    survey_sms_delay_hours: float = Field(2.0, ge=0)  # after "resolved"
+    survey_reply_window_hours: float = Field(24.0, gt=0)  # no SMS reply -> survey call
+    survey_lookback_hours: float = Field(168.0, gt=0)  # older resolutions get no survey
+    survey_call_max_attempts: int = Field(3, ge=1, le=10)
+    survey_call_backoff_minutes: float = Field(60.0, ge=0)  # doubles per failed attempt
+    survey_call_result_wait_minutes: float = Field(15.0, gt=0)  # answered, awaiting IVR
+    calling_hours_start: time = time(9, 0)  # Asia/Tehran (``timezone``)
+    calling_hours_end: time = time(20, 0)
+    calling_on_friday: bool = False
+    contact_cap: int = Field(3, ge=1)  # contacts per citizen ...
+    contact_cap_period_hours: float = Field(168.0, gt=0)  # ... per this period
+    auto_callbacks: bool = False  # place callbacks when an agent is free
+    outbound_trunk: str = "citizens"  # PJSIP/<national number>@<trunk>
+    outbound_context: str = "outbound"  # dialplan context with ``survey`` and ``callback``
+    outbound_caller_id: str = "137"
+    # --- end of follow-ups block ---
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -135,6 +157,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'callcenter.db'}"
         if self.opening_time >= self.closing_time:
             raise ValueError("opening_time must be before closing_time")
+        if self.calling_hours_start >= self.calling_hours_end:  # follow-ups block
+            raise ValueError("calling_hours_start must be before calling_hours_end")
         if self.environment == "production":
             for key in ("secret_key", "ami_secret", "twilio_auth_token",
                         "shahrbin_webhook_secret"):

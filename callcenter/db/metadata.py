@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
-from callcenter.followups.models import Task
+from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.sms.models import SmsMessage
@@ -20,6 +20,7 @@ __all__ = [
     "Call",
     "Category",
     "Citizen",
+    "ContactAttempt",
     "CitizenRequest",
     "Department",
     "DuplicateSuggestion",

@@ -50,7 +50,39 @@ class Task(SQLModel, table=True):
     assigned_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
     claimed_by: str | None = Field(default=None, max_length=80)
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # One survey per resolution even when two instances schedule at once (unique; NULL
+    # for tasks that need no such guard).
+    dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
     note: str | None = None
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ContactChannel(StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class ContactDecision(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ContactAttempt(SQLModel, table=True):
+    """Every decision to contact a citizen or not, with its reason (never edited).
+
+    ``sent`` rows are what the per-citizen contact cap counts.
+    """
+
+    __tablename__ = "contact_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    channel: str = Field(sa_type=String(8))
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    decision: str = Field(sa_type=String(8))
+    reason: str | None = Field(default=None, max_length=80)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
