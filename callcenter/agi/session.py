@@ -40,10 +40,14 @@ class SessionOutcome(enum.Enum):
     """The handler raised, or the peer spoke garbage; hung up."""
 
 
-async def run_handler(channel: AgiChannel, handler: Handler, *, deadline: float
-                      ) -> SessionOutcome:
-    """Run ``handler`` on ``channel`` for at most ``deadline`` seconds; never raises
-    except :class:`asyncio.CancelledError` (server shutdown), after hanging up."""
+async def run_handler(
+    channel: AgiChannel, handler: Handler, *, deadline: float
+) -> SessionOutcome:
+    """Run ``handler`` on ``channel`` for at most ``deadline`` seconds.
+
+    Never raises, except :class:`asyncio.CancelledError` (server shutdown), and
+    then only after hanging up.
+    """
     uid = channel.uniqueid
     outcome = SessionOutcome.FAILED
     try:
