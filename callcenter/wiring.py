@@ -12,18 +12,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
-from callcenter.agi.backend import StoreIvrBackend
+from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.bridge import AmiBridge
 from callcenter.calls.events import CallEnded, CallEvent
 from callcenter.calls.recorder import CallRecorder
-from callcenter.cases.tracking import is_valid_code
 from callcenter.notifier import Notifier
-from callcenter.reference.hours import Holidays, Hours
 from callcenter.runtime import Part
 from callcenter.settings import Settings
-from ivr_flows.config import FlowConfig
-from ivr_flows.flows import build_flows
+from callcenter.sms.wiring import build_sms
 from ivr_flows.prompts import missing_prompts
 
 if TYPE_CHECKING:
@@ -121,16 +118,11 @@ class FastAgiPart:
                 "missing_prompts": len(self.missing_prompts)}
 
 
-def hours_of(settings: Settings) -> Hours:
-    return Hours(zone=ZoneInfo(settings.timezone), opens=settings.opening_time,
-                 closes=settings.closing_time, holidays=Holidays.load(),
-                 open_on_friday=settings.open_on_friday)
-
-
 def telephony_parts(container: Container) -> list[Part]:
     """AMI bridge, FastAGI server and scheduler, sharing the container's pieces."""
     settings, engine, notifier = container.settings, container.engine, container.notifier
     scheduler = SchedulerPart(settings)
+    container.sms = build_sms(settings, engine)
     parts: list[Part] = []
     if settings.ami_enabled:
         ami = AmiPart(settings=settings, notifier=notifier,
@@ -148,10 +140,7 @@ def telephony_parts(container: Container) -> list[Part]:
 
 def build_agi_server(settings: Settings, engine: Engine, container: Container
                      ) -> FastAgiServer:
-    backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
-                              queue_name=settings.queue_name,
-                              queue_state=container.queue_state, sms=container.sms)
-    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
-    routes = build_flows(backend=backend, config=config, validate_code=is_valid_code)
+    routes = flow_routes(settings=settings, engine=engine, queue_state=container.queue_state,
+                         sms=container.sms)
     return FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
                          session_deadline=settings.agi_session_deadline_seconds)

@@ -48,13 +48,15 @@ class StoreIvrBackend:
         queue_state: Any = None,
         sms: Any = None,
         file_request: Callable[..., CitizenRequest] | None = None,
+        assume_agents: bool = False,
     ) -> None:
         self.engine = engine
         self.hours = hours
         self.queue_name = queue_name
         self.queue_state = queue_state
         self.sms = sms
-        self._file_request = file_request or _file_with_cases
+        self._file_request = file_request or _file_with_intake
+        self.assume_agents = assume_agents
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:
@@ -125,8 +127,8 @@ class StoreIvrBackend:
         await self._in_session(work)
 
     async def agents_available(self) -> bool:
-        if self.queue_state is None:
-            return False
+        if self.queue_state is None:  # no live view (classic AGI): let Queue() decide
+            return self.assume_agents
         queue = self.queue_state.snapshot().get(self.queue_name)
         return bool(queue) and any(not m["paused"] for m in queue["members"])
 
@@ -150,15 +152,14 @@ class StoreIvrBackend:
         await self._in_session(work)
 
 
-def _file_with_cases(*, session: Session, linkedid: str | None = None, **kwargs: Any
-                     ) -> CitizenRequest:
-    from callcenter.cases.services import create_request
+def _file_with_intake(**kwargs: Any) -> CitizenRequest:
+    """Every channel files through intake (duplicate rule 1, routing, Shahrbin outbox).
 
-    request = create_request(session=session, **kwargs)
-    if linkedid:
-        add_event(session=session, request=request, kind="contact", channel="phone",
-                  data={"linkedid": linkedid})
-    return request
+    The call is linked to the request when it ends, through ``IVR_REQUEST``.
+    """
+    from callcenter.intake.services import file_request
+
+    return file_request(**kwargs).request
 
 
 def _summary(session: Session, request: CitizenRequest) -> RequestSummary:

@@ -1,0 +1,52 @@
+"""The AGI script table (``main``, ``callback``, ``survey``) over the live store.
+
+Used by ``serve`` (FastAGI, with the live queue state and SMS service) and by the
+classic ``callcenter-agi`` entry point, which builds it with no arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from callcenter.agi.backend import StoreIvrBackend
+from callcenter.cases.tracking import is_valid_code
+from callcenter.reference.hours import Holidays, Hours
+from callcenter.settings import Settings
+from ivr_flows.config import FlowConfig
+from ivr_flows.flows import FlowHandler, build_flows
+
+
+def hours_of(settings: Settings) -> Hours:
+    """The contact center's opening hours from settings and the holiday file."""
+    return Hours(zone=ZoneInfo(settings.timezone), opens=settings.opening_time,
+                 closes=settings.closing_time, holidays=Holidays.load(),
+                 open_on_friday=settings.open_on_friday)
+
+
+def flow_routes(*, settings: Settings, engine: Engine, queue_state: Any = None,
+                sms: Any = None, assume_agents: bool = False) -> Mapping[str, FlowHandler]:
+    """The flows wired to the store; ``queue_state`` tells whether agents are logged in."""
+    backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
+                              queue_name=settings.queue_name, queue_state=queue_state,
+                              sms=sms, assume_agents=assume_agents)
+    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
+    return build_flows(backend=backend, config=config, validate_code=is_valid_code)
+
+
+def build_routes() -> Mapping[str, FlowHandler]:
+    """For ``callcenter-agi`` (one process per call, no AMI): settings from the
+    environment/config file; with no live queue view, agents count as available and
+    Asterisk's Queue() decides."""
+    from callcenter.db.engine import build_engine
+    from callcenter.settings import load_settings
+    from callcenter.sms.wiring import build_sms
+
+    settings = load_settings()
+    engine = build_engine(settings.database_url)
+    return flow_routes(settings=settings, engine=engine, sms=build_sms(settings, engine),
+                       assume_agents=True)
