@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from callcenter.health.http import router as health_router
+from callcenter.open311.http import router as open311_router
 from callcenter.sms.http import router as sms_router
 
 
@@ -16,4 +17,5 @@ def routers() -> list[APIRouter]:
     return [
         health_router,
         sms_router,
+        open311_router,
     ]

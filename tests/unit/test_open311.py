@@ -1,0 +1,177 @@
+"""Open311 GeoReport v2 over the real app (SQLite in a temp dir): services, filing with
+an API key (channel from its client), errors in the spec's format, rate limits, reads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from callcenter.app import create_app
+from callcenter.cases.models import CitizenRequest
+from callcenter.citizens.models import Citizen
+from callcenter.settings import Settings
+
+Client = httpx.AsyncClient
+CLIENTS = {"app-key-1": {"name": "yazd-app", "channel": "app"},
+           "web-key-1": {"name": "web-form", "channel": "web"},
+           "social-key": {"name": "social-bridge", "channel": "social"}}
+
+
+@pytest.fixture
+async def app_and_client(tmp_path: Path) -> AsyncIterator[tuple[Engine, Client]]:
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'o.db'}",
+                        open311_clients=CLIENTS, open311_posts_per_minute=5)
+    app = create_app(settings, start_parts=False)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40001))
+    async with app.router.lifespan_context(app), Client(
+        transport=transport, base_url="http://testserver"
+    ) as client:
+        yield app.state.container.engine, client
+
+
+@pytest.fixture
+def client(app_and_client: tuple[Engine, Client]) -> Client:
+    return app_and_client[1]
+
+
+@pytest.fixture
+def engine(app_and_client: tuple[Engine, Client]) -> Engine:
+    return app_and_client[0]
+
+
+def _form(**extra: str) -> dict[str, str]:
+    return {"api_key": "app-key-1", "service_code": "waste", "phone": "09131234567",
+            "description": "سطل زباله پر است", "address_id": "fahadan", **extra}
+
+
+def _requests(engine: Engine) -> list[CitizenRequest]:
+    with Session(engine) as s:
+        return list(s.exec(select(CitizenRequest)).all())
+
+
+async def test_services_list_every_category_in_persian_and_english(client: Client) -> None:
+    """Tried: GET services.json; expect the 6 categories, Persian names, English text."""
+    resp = await client.get("/open311/v2/services.json")
+    services = {s["service_code"]: s for s in resp.json()}
+    assert resp.status_code == 200 and len(services) == 6
+    assert services["parks"]["service_name"] == "پارک‌ها و فضای سبز"
+    assert services["parks"]["description"] == "Parks and green space"
+    assert services["parks"]["metadata"] is False and services["parks"]["type"] == "realtime"
+
+
+async def test_service_definition_and_unknown_service(client: Client) -> None:
+    """Tried: GET services/waste.json and services/nope.json; expect a definition, then
+    404 in the Open311 error format."""
+    assert (await client.get("/open311/v2/services/waste.json")).json() == {
+        "service_code": "waste", "attributes": []}
+    resp = await client.get("/open311/v2/services/nope.json")
+    assert resp.status_code == 404 and resp.json()[0]["code"] == 404
+
+
+@pytest.mark.parametrize("key,channel", [("app-key-1", "app"), ("web-key-1", "web"),
+                                         ("social-key", "social")])
+async def test_post_files_with_the_channel_of_the_key(
+    client: Client, engine: Engine, key: str, channel: str
+) -> None:
+    """Tried: a form POST with each client's key; expect 201 with the tracking code and
+    a request routed to the waste department on that client's channel."""
+    resp = await client.post("/open311/v2/requests.json", data=_form(api_key=key))
+    assert resp.status_code == 201
+    [body] = resp.json()
+    [request] = _requests(engine)
+    assert body["service_request_id"] == request.tracking_code
+    assert (request.channel, request.department_code, request.neighbourhood_code) == (
+        channel, "waste", "fahadan")
+
+
+async def test_post_accepts_json_and_persian_digit_phone(client: Client, engine: Engine) -> None:
+    """Tried: a JSON body whose phone is in Persian digits with +98; expect 201 and the
+    citizen stored as +989131234567."""
+    resp = await client.post("/open311/v2/requests.json",
+                             content=json.dumps(_form(phone="+۹۸ ۹۱۳ ۱۲۳ ۴۵۶۷")),
+                             headers={"Content-Type": "application/json"})
+    assert resp.status_code == 201
+    with Session(engine) as s:
+        assert [c.phone for c in s.exec(select(Citizen)).all()] == ["+989131234567"]
+
+
+@pytest.mark.parametrize("form,status,words", [
+    (_form(api_key="wrong"), 403, "api_key"),
+    ({k: v for k, v in _form().items() if k != "api_key"}, 403, "api_key"),
+    (_form(service_code="potholes"), 404, "potholes"),
+    (_form(phone="12345"), 400, "phone"),
+    (_form(address_id="atlantis"), 400, "neighbourhood"),
+    ({k: v for k, v in _form().items() if k != "phone"}, 400, "phone"),
+    (_form(description="x" * 4001), 400, "description"),
+])
+async def test_bad_posts_get_open311_errors_and_file_nothing(
+    client: Client, engine: Engine, form: dict[str, str], status: int, words: str
+) -> None:
+    """Tried: a wrong or missing api_key, an unknown service code, a bad phone, an unknown
+    neighbourhood, no phone, a too-long description; expect the spec's error list with
+    the HTTP status as code, and no request."""
+    resp = await client.post("/open311/v2/requests.json", data=form)
+    assert resp.status_code == status
+    [err] = resp.json()
+    assert err["code"] == status and words in err["description"]
+    assert _requests(engine) == []
+
+
+async def test_malformed_and_oversized_bodies(client: Client, engine: Engine) -> None:
+    """Tried: JSON that is a list, broken JSON, non-UTF-8 form, a 100 KB body; expect
+    422 three times (invalid input, in the Open311 format) and 413, nothing filed."""
+    for content, ctype in [(b"[1,2]", "application/json"), (b"{oops", "application/json"),
+                           (b"\xff=\xfe", "application/x-www-form-urlencoded")]:
+        resp = await client.post("/open311/v2/requests.json", content=content,
+                                 headers={"Content-Type": ctype})
+        assert resp.status_code == 422 and resp.json()[0]["code"] == 422
+    big = await client.post("/open311/v2/requests.json", content=b"a=" + b"b" * 100_000,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert big.status_code == 413 and big.json()[0]["code"] == 413
+    assert _requests(engine) == []
+
+
+async def test_posts_are_rate_limited(client: Client) -> None:
+    """Tried: 8 posts in a row with a limit of 5 per minute; expect 429 (Retry-After) from
+    the 6th on, in the Open311 format."""
+    statuses = []
+    for i in range(8):
+        resp = await client.post("/open311/v2/requests.json",
+                                 data=_form(phone=f"0913123456{i}"))
+        statuses.append(resp.status_code)
+    assert statuses[:5] == [201] * 5 and statuses[5:] == [429] * 3
+    assert resp.headers["retry-after"] == "60" and resp.json()[0]["code"] == 429
+
+
+async def test_get_requests_filters_and_hides_personal_data(client: Client) -> None:
+    """Tried: file waste and parks requests, then GET with service_code, status and date
+    filters and by id; expect the right rows, open/closed status, the department as
+    agency_responsible, the deadline as expected_datetime, and no phone or text."""
+    waste = (await client.post("/open311/v2/requests.json", data=_form())).json()[0]
+    await client.post("/open311/v2/requests.json",
+                      data=_form(service_code="parks", phone="09132222222"))
+    got = (await client.get("/open311/v2/requests.json",
+                            params={"service_code": "waste", "status": "open"})).json()
+    assert [r["service_request_id"] for r in got] == [waste["service_request_id"]]
+    item = got[0]
+    assert item["status"] == "open" and item["agency_responsible"].startswith("سازمان مدیریت")
+    assert item["expected_datetime"] and item["requested_datetime"]
+    assert "09131234567" not in json.dumps(got) and item["description"] is None
+    assert (await client.get("/open311/v2/requests.json", params={"status": "closed"})
+            ).json() == []
+    assert len((await client.get("/open311/v2/requests.json")).json()) == 2
+    future = (await client.get("/open311/v2/requests.json",
+                               params={"start_date": "2099-01-01T00:00:00Z",
+                                       "end_date": "2099-02-01T00:00:00Z"})).json()
+    assert future == []
+    one = await client.get(f"/open311/v2/requests/{waste['service_request_id']}.json")
+    assert one.status_code == 200 and len(one.json()) == 1
+    assert (await client.get("/open311/v2/requests/12345678.json")).status_code == 404
+    bad = await client.get("/open311/v2/requests.json", params={"start_date": "yesterday"})
+    assert bad.status_code == 422 and bad.json()[0]["code"] == 422
