@@ -30,6 +30,7 @@ CALL_EVENTS = (
     "BlindTransfer",
     "AttendedTransfer",
     "Rename",
+    "Newexten",
     "VarSet",
     "UserEvent",
     "AgentCalled",

@@ -37,7 +37,6 @@ CHANNEL_ONLY = (
     "NewCallerid",
     "NewConnectedLine",
     "NewAccountCode",
-    "NewExten",
     "DialState",
     "HangupRequest",
     "SoftHangupRequest",

@@ -54,6 +54,8 @@ def summarize(call: Call, *, ended_at: float) -> CallEnded:
         talk = ended_at - call.answered_at
     elif call.abandon_wait is not None:
         wait, talk = call.abandon_wait, 0.0
+    elif call.queue_left_at is not None:
+        wait, talk = call.queue_left_at - waited_from, 0.0
     else:
         wait, talk = ended_at - waited_from, 0.0
     return CallEnded(

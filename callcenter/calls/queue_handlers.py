@@ -124,6 +124,17 @@ def on_user_event(tracker: CallTracker, event: Event, out: Out) -> None:
         _choice(tracker, call, event, out, choice)
 
 
+def on_new_exten(tracker: CallTracker, event: Event, out: Out) -> None:
+    # Our dialplan sends a waiting caller who presses 1 to [queue-exit] exten 1 (the
+    # queue's "context" option): that step itself is the callback request, whatever the
+    # AGI flow behind it does next.
+    found = tracker.touch(event, out)
+    if found is None or event.get("Context") != tracker.callback_context:
+        return
+    if (event.get("Extension") or event.get("Exten")) == "1":
+        _callback(tracker, found[1], event, out)
+
+
 def on_queue_join(tracker: CallTracker, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
@@ -140,6 +151,12 @@ def on_queue_join(tracker: CallTracker, event: Event, out: Out) -> None:
             linkedid=call.linkedid, at=at, queue=call.queue or "", position=call.position or 0
         )
     )
+
+
+def on_queue_leave(tracker: CallTracker, event: Event, out: Out) -> None:
+    found = tracker.touch(event, out)
+    if found is not None and found[1].answered_by is None:
+        found[1].queue_left_at = tracker.now(event)
 
 
 def on_queue_abandon(tracker: CallTracker, event: Event, out: Out) -> None:
@@ -216,8 +233,9 @@ def on_channel_touch(tracker: CallTracker, event: Event, out: Out) -> None:
 HANDLERS: Mapping[str, Callable[[CallTracker, Event, Out], None]] = {
     "VarSet": on_var_set,
     "UserEvent": on_user_event,
+    "Newexten": on_new_exten,
     "QueueCallerJoin": on_queue_join,
-    "QueueCallerLeave": on_channel_touch,
+    "QueueCallerLeave": on_queue_leave,
     "QueueCallerAbandon": on_queue_abandon,
     "AgentCalled": on_agent_called,
     "AgentRingNoAnswer": on_agent_no_answer,

@@ -102,6 +102,7 @@ class Call:
     answered_at: float | None = None
     queue: str | None = None
     queue_joined_at: float | None = None
+    queue_left_at: float | None = None
     position: int | None = None
     abandoned: bool = False
     abandon_wait: float | None = None

@@ -49,8 +49,10 @@ class CallTracker:
         *,
         clock: Callable[[], float] = time.time,
         on_event: Callable[[CallEvent], None] | None = None,
+        callback_context: str = "queue-exit",
     ) -> None:
         self._clock = clock
+        self.callback_context = callback_context
         self._on_event = on_event
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, str] = {}

@@ -148,6 +148,29 @@ def test_abandoned_after_asking_for_a_callback() -> None:
     assert ended.ivr_path == ("0",)
 
 
+def test_pressing_1_in_the_queue_is_a_callback_request() -> None:
+    tracker = CallTracker(clock=lambda: 0.0)
+    out = tracker.feed_all(
+        [
+            e("Newchannel", 10, CALLER),
+            e("QueueCallerJoin", 12, CALLER, Q, Position="2"),
+            e("QueueCallerLeave", 70, CALLER, Q, Position="2"),
+            e("Newexten", 70, CALLER, Context="queue-exit", Extension="1", Application="NoOp"),
+            e("Newexten", 70, CALLER, Context="queue-exit", Extension="1", Application="AGI"),
+            e("Hangup", 80, CALLER),
+        ]
+    )
+    (callback,) = only(out, ev.CallbackRequested)
+    assert (callback.caller, callback.queue, callback.position) == (
+        "09131234567",
+        "citizen-requests",
+        2,
+    )
+    (ended,) = only(out, ev.CallEnded)
+    assert ended.outcome is ev.Outcome.CALLBACK
+    assert ended.wait_seconds == 58.0  # joined at 12, left the queue at 70
+
+
 def test_ivr_only_call_uses_the_clock_without_timestamps() -> None:
     ticks = iter([5.0, 9.0, 12.0])
     tracker = CallTracker(clock=lambda: next(ticks))
