@@ -28,12 +28,11 @@ from callcenter.followups.services import create_task
 from callcenter.reference.hours import Hours
 from callcenter.reference.models import Department
 from callcenter.reference.services import category_by_digit
+from callcenter.sms.messages import load_catalogue
 from ivr_flows.ports import RequestSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SMS_CODE_TEXT = "سامانه ۱۳۷ شهرداری یزد: درخواست شما ثبت شد. کد پیگیری: {code}"
 
 
 class StoreIvrBackend:
@@ -57,6 +56,7 @@ class StoreIvrBackend:
         self.sms = sms
         self._file_request = file_request or _file_with_intake
         self.assume_agents = assume_agents
+        self._catalogue = load_catalogue()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:
@@ -106,7 +106,7 @@ class StoreIvrBackend:
         if self.sms is None:
             log.warning("no SMS service configured: tracking code SMS not sent")
             return
-        await self.sms.send(to=phone, body=SMS_CODE_TEXT.format(code=code))
+        await self.sms.send(to=phone, body=self._catalogue.render("request_filed", code=code))
 
     async def create_callback(
         self, *, phone: str, call_uniqueid: str, queued_at: datetime, request_code: str | None

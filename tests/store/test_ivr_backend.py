@@ -1,0 +1,124 @@
+"""The IVR's backend over the real store (both backends): what the 137 flows see."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from callcenter.agi.backend import StoreIvrBackend
+from callcenter.calls.queue_state import QueueState
+from callcenter.cases.models import CitizenRequest, RequestEvent
+from callcenter.followups.models import Task
+from callcenter.reference.hours import Holidays, Hours
+from callcenter.sms.service import RecordingSmsService
+
+
+class CapturingTransport:
+    """The provider edge: the real SMS service stores every message; this keeps a copy."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send_once(self, *, to: str, body: str) -> str:
+        self.sent.append((to, body))
+        return f"SM{len(self.sent)}"
+
+
+def backend(engine: Engine, **kw: object) -> StoreIvrBackend:
+    hours = Hours(zone=ZoneInfo("Asia/Tehran"), opens=time(0), closes=time(23, 59),
+                  holidays=Holidays(yearly=frozenset(), dated=frozenset()), open_on_friday=True)
+    return StoreIvrBackend(engine=engine, hours=hours, queue_name="citizen-requests",
+                           **kw)  # type: ignore[arg-type]
+
+
+def test_file_lookup_and_open_requests(engine: Engine) -> None:
+    sms = CapturingTransport()
+    ivr = backend(engine, sms=RecordingSmsService(transport=sms, engine=engine,
+                                                  from_number="+98137"))
+
+    async def scenario() -> None:
+        filed = await ivr.file_request(phone="09131234567", caller_name="", category_number=3,
+                                       recording_path="/rec/request-1.wav",
+                                       call_uniqueid="1700.1")
+        assert (filed.status, filed.department_code) == ("referred", "parks")
+        assert await ivr.lookup(code=filed.code) == filed
+        assert await ivr.lookup(code="12345678") is None
+        assert [r.code for r in await ivr.open_requests(phone="+989131234567")] == [filed.code]
+        assert await ivr.open_requests(phone="anonymous") == []
+        await ivr.send_sms_code(phone="09131234567", code=filed.code)
+
+    asyncio.run(scenario())
+    with Session(engine) as session:
+        request = session.exec(select(CitizenRequest)).one()
+        assert (request.channel, request.category_code, request.recording_path) == (
+            "phone", "parks", "/rec/request-1.wav")
+    persian_code = request.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert sms.sent[0][0] == "09131234567" and persian_code in sms.sent[0][1]
+
+
+def test_same_problem_twice_is_one_request(engine: Engine) -> None:
+    ivr = backend(engine)
+
+    async def scenario() -> tuple[str, str]:
+        a = await ivr.file_request(phone="09131234567", caller_name="", category_number=1,
+                                   recording_path="/rec/a.wav", call_uniqueid="1")
+        b = await ivr.file_request(phone="09131234567", caller_name="", category_number=1,
+                                   recording_path="/rec/b.wav", call_uniqueid="2")
+        return a.code, b.code
+
+    first, second = asyncio.run(scenario())
+    assert first == second
+
+
+def test_callback_keeps_the_callers_place(engine: Engine) -> None:
+    ivr = backend(engine)
+    queued = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    asyncio.run(ivr.create_callback(phone="09131234567", call_uniqueid="1700.5",
+                                    queued_at=queued, request_code=None))
+    with Session(engine) as session:
+        task = session.exec(select(Task)).one()
+    assert (task.kind, task.due_at, task.call_linkedid) == ("callback", queued, "1700.5")
+
+
+def test_survey_answer_is_stored_with_history(engine: Engine) -> None:
+    ivr = backend(engine)
+
+    async def scenario() -> str:
+        filed = await ivr.file_request(phone="09131234567", caller_name="", category_number=2,
+                                       recording_path="/r.wav", call_uniqueid="9")
+        await ivr.record_survey(request_code=filed.code, rating=4, fixed=False,
+                                call_uniqueid="10")
+        return filed.code
+
+    code = asyncio.run(scenario())
+    with Session(engine) as session:
+        request = session.exec(select(CitizenRequest).where(
+            CitizenRequest.tracking_code == code)).one()
+        kinds = [e.kind for e in session.exec(select(RequestEvent).where(
+            RequestEvent.request_id == request.id)).all()]
+    assert (request.survey_rating, request.survey_fixed, request.survey_channel) == (
+        4, False, "phone")
+    assert "survey" in kinds
+
+
+@pytest.mark.parametrize(("members", "expected"), [
+    ([], False),
+    ([("PJSIP/2101", "1")], False),
+    ([("PJSIP/2101", "1"), ("PJSIP/2102", "0")], True),
+])
+def test_agents_available_from_live_queue_state(
+    engine: Engine, members: list[tuple[str, str]], expected: bool
+) -> None:
+    state = QueueState()
+    for interface, paused in members:
+        state.feed({"Event": "QueueMemberAdded", "Queue": "citizen-requests",
+                    "Interface": interface, "MemberName": interface,
+                    "StateInterface": interface, "Paused": paused, "Status": "1"})
+    assert asyncio.run(backend(engine, queue_state=state).agents_available()) is expected
+    assert asyncio.run(backend(engine).agents_available()) is False
+    assert asyncio.run(backend(engine, assume_agents=True).agents_available()) is True
