@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from callcenter.health.http import router as health_router
 from callcenter.open311.http import router as open311_router
 from callcenter.sms.http import router as sms_router
+from callcenter.status_page.http import router as status_page_router
 
 
 def routers() -> list[APIRouter]:
@@ -18,4 +19,5 @@ def routers() -> list[APIRouter]:
         health_router,
         sms_router,
         open311_router,
+        status_page_router,
     ]
