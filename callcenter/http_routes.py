@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from callcenter.agent_panel.http import router as agent_panel_router
+from callcenter.agent_panel.testing import router as test_hooks_router
+from callcenter.auth.http import router as auth_router
+from callcenter.cases.http import router as cases_router
 from callcenter.health.http import router as health_router
 from callcenter.open311.http import router as open311_router
 from callcenter.sms.http import router as sms_router
 from callcenter.status_page.http import router as status_page_router
+from callcenter.supervisor.http import router as supervisor_router
+from callcenter.web.http import router as web_router
 
 
 def routers() -> list[APIRouter]:
@@ -20,4 +26,10 @@ def routers() -> list[APIRouter]:
         sms_router,
         open311_router,
         status_page_router,
+        web_router,
+        auth_router,
+        agent_panel_router,
+        supervisor_router,
+        cases_router,
+        test_hooks_router,
     ]

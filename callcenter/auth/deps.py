@@ -8,6 +8,7 @@ role check. Unsafe methods (POST/PUT/PATCH/DELETE) need the session's CSRF token
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -59,7 +60,7 @@ async def current_user(request: Request) -> SignedInUser:
     container = get_container(request)
     state = auth_state(container)
     data = state.codec.decode(request.cookies.get(SESSION_COOKIE))
-    user = signed_in_user(engine=container.engine, session_data=data)
+    user = await asyncio.to_thread(signed_in_user, engine=container.engine, session_data=data)
     if user is None:
         raise _unauthenticated(request)
     if request.method in UNSAFE_METHODS:
@@ -102,7 +103,8 @@ def require_ws_role(*roles: Role) -> Callable[..., Any]:
     async def dependency(websocket: WebSocket) -> SignedInUser:
         container = websocket.app.state.container
         data = auth_state(container).codec.decode(websocket.cookies.get(SESSION_COOKIE))
-        user = signed_in_user(engine=container.engine, session_data=data)
+        user = await asyncio.to_thread(
+            signed_in_user, engine=container.engine, session_data=data)
         if user is None:
             raise WebSocketException(WS_UNAUTHENTICATED, "login required")
         if not _same_origin(websocket) or not role_allows(user, roles):
@@ -121,4 +123,4 @@ SupervisorUser = Annotated[SignedInUser, Depends(require_role(Role.SUPERVISOR))]
 AdminUser = Annotated[SignedInUser, Depends(require_role(Role.ADMIN))]
 AgentSocketUser = Annotated[SignedInUser, Depends(require_ws_role(Role.AGENT, Role.SUPERVISOR))]
 SupervisorSocketUser = Annotated[SignedInUser, Depends(require_ws_role(Role.SUPERVISOR))]
-DbSession = Annotated[Session, Depends(db_session)]
+DbSession = Annotated[Session, Depends(db_session, scope="function")]

@@ -79,14 +79,12 @@ class SessionCodec:
             SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=self._secure
         )
 
-    def login_csrf(self, response: Response) -> str:
-        """A fresh double-submit token for the login form (no session exists yet)."""
-        token = new_csrf_token()
+    def set_login_csrf(self, response: Response, token: str) -> None:
+        """The double-submit cookie for the login form (no session exists yet)."""
         response.set_cookie(
             LOGIN_CSRF_COOKIE, self._login.dumps(token), max_age=LOGIN_CSRF_MAX_AGE_SECONDS,
             httponly=True, samesite="lax", secure=self._secure, path="/login",
         )
-        return token
 
     def read_login_csrf(self, cookie: str | None) -> str | None:
         if not cookie:

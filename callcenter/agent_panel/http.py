@@ -1,0 +1,154 @@
+"""``/agent`` page, ``/agent/ws`` pushes and the panel's JSON actions (thin)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+
+from callcenter.agent_panel import queue, services, tasks
+from callcenter.agent_panel.hub import HUB_KEY, panel_hub
+from callcenter.agent_panel.schemas import (
+    BreakIn,
+    PopRequestIn,
+    RequestSaved,
+    TaskAssignIn,
+    TaskOut,
+    WalkInIn,
+)
+from callcenter.auth.deps import (
+    WS_FORBIDDEN,
+    AgentSocketUser,
+    AgentUser,
+    DbSession,
+    StaffUser,
+    SupervisorUser,
+)
+from callcenter.web.templating import render
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Subscribe the hub at startup so the board follows calls before any page opens."""
+    panel_hub(app.state.container)
+    yield
+    hub = app.state.container.extras.pop(HUB_KEY, None)
+    if hub is not None:
+        hub.close()
+
+
+router = APIRouter(tags=["agent panel"], lifespan=lifespan)
+
+
+@router.get("/agent", response_class=HTMLResponse, include_in_schema=False)
+def agent_page(request: Request, user: AgentUser, session: DbSession) -> HTMLResponse:
+    container = request.app.state.container
+    presence = panel_hub(container).board.get(user.extension) if user.extension else None
+    return render(request, "agent.html", {
+        "user": user,
+        "presence": presence,
+        "tasks": tasks.task_rows(session=session, user=user),
+        "boot": {
+            "extension": user.extension,
+            "timezone": container.settings.timezone,
+            "state": presence.as_dict() if presence else None,
+            **services.reference_lists(session=session),
+        },
+        **services.reference_lists(session=session),
+    })
+
+
+@router.websocket("/agent/ws")
+async def agent_socket(websocket: WebSocket, user: AgentSocketUser,
+                       extension: str | None = None) -> None:
+    """Pops and state of one extension: the agent's own; supervisors may watch any."""
+    target = extension or user.extension
+    if not target or (target != user.extension and not user.is_supervisor):
+        await websocket.close(code=WS_FORBIDDEN, reason="not your extension")
+        return
+    hub = panel_hub(websocket.app.state.container)
+    await websocket.accept()
+    hub.attach(target, websocket)
+    try:
+        await websocket.send_json({"type": "state", **hub.board.get(target).as_dict()})
+        while True:  # nothing to read but the close; pings keep proxies awake
+            await websocket.receive_text()
+    except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
+        pass
+    finally:
+        hub.detach(target, websocket)
+
+
+async def _queue_action(request: Request, user: Any, action: str, reason: str = "") -> dict[
+        str, str]:
+    container = request.app.state.container
+    state = await queue.change_queue_state(
+        container=container, board=panel_hub(container).board, extension=user.extension,
+        action=action, member_name=user.display_name, reason=reason,
+    )
+    return {"state": state.value}
+
+
+@router.post("/api/agent/queue/join")
+async def join_queue(request: Request, user: AgentUser) -> dict[str, str]:
+    """QueueAdd this agent's extension to the 137 queue."""
+    return await _queue_action(request, user, "join")
+
+
+@router.post("/api/agent/queue/leave")
+async def leave_queue(request: Request, user: AgentUser) -> dict[str, str]:
+    """QueueRemove this agent's extension."""
+    return await _queue_action(request, user, "leave")
+
+
+@router.post("/api/agent/break")
+async def take_break(request: Request, user: AgentUser, body: BreakIn) -> dict[str, str]:
+    """QueuePause with a reason."""
+    return await _queue_action(request, user, "pause", body.reason)
+
+
+@router.post("/api/agent/resume")
+async def resume(request: Request, user: AgentUser) -> dict[str, str]:
+    """QueuePause off: back to available."""
+    return await _queue_action(request, user, "resume")
+
+
+@router.post("/api/agent/ready")
+async def ready(request: Request, user: AgentUser) -> dict[str, str]:
+    """Finish wrap-up."""
+    return await _queue_action(request, user, "ready")
+
+
+@router.post("/api/agent/requests", response_model=RequestSaved)
+def save_from_pop(user: AgentUser, session: DbSession, body: PopRequestIn) -> RequestSaved:
+    """File a request from the pop, or update one, linked to the call's linkedid."""
+    request, created = services.save_from_pop(
+        session=session, actor=user.username, **body.model_dump())
+    return RequestSaved(tracking_code=request.tracking_code, status=request.status,
+                        department_code=request.department_code, created=created)
+
+
+@router.post("/api/agent/walk-in", response_model=RequestSaved)
+def walk_in(user: StaffUser, session: DbSession, body: WalkInIn) -> RequestSaved:
+    """File a walk-in request (channel ``walk_in``)."""
+    request, created = services.file_walk_in(
+        session=session, actor=user.username, **body.model_dump())
+    return RequestSaved(tracking_code=request.tracking_code, status=request.status,
+                        department_code=request.department_code, created=created)
+
+
+@router.get("/api/tasks", response_model=list[TaskOut])
+def list_tasks(user: StaffUser, session: DbSession) -> list[TaskOut]:
+    """Open follow-ups: an agent's own and unassigned ones; supervisors see all."""
+    return tasks.task_rows(session=session, user=user)
+
+
+@router.post("/api/tasks/{task_id}/assign", response_model=TaskOut)
+def assign_task(task_id: int, _user: SupervisorUser, session: DbSession,
+                      body: TaskAssignIn) -> TaskOut:
+    """Reassign a follow-up to another staff member (or to nobody)."""
+    return tasks.assign(session=session, task_id=task_id, user_id=body.user_id)

@@ -1,0 +1,123 @@
+"""Pushes to the agents' websockets: the pop goes ONLY to the ringing extension.
+
+The hub subscribes to the tracker's domain events on the app's notifier (services never
+touch a websocket); one hub per app, kept on the container and built on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+from fastapi import WebSocket
+
+from callcenter.agent_panel.presence import AgentBoard, AgentPresence
+from callcenter.agent_panel.services import build_pop
+from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.db.engine import session_scope
+
+log = logging.getLogger(__name__)
+HUB_KEY = "agent_panel.hub"
+SEND_TIMEOUT_SECONDS = 5.0
+
+
+class PanelHub:
+    """Agent sockets by extension, the shared ``AgentBoard``, and the last pop of each."""
+
+    def __init__(self, container: Any) -> None:
+        self._container = container
+        self.board = AgentBoard()
+        self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
+        self.last_pop: dict[str, dict[str, Any]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.board.listen(self._on_presence)
+        notifier = container.notifier
+        self._unsubscribe = [
+            notifier.subscribe(AgentRinging, self.on_ringing),
+            notifier.subscribe(AgentNoAnswer, self.on_no_answer),
+            notifier.subscribe(CallAnswered, self.on_answered),
+            notifier.subscribe(CallEnded, self.on_ended),
+        ]
+
+    # -- sockets ------------------------------------------------------------------------
+
+    def attach(self, extension: str, websocket: WebSocket) -> None:
+        self._sockets[extension].add(websocket)
+
+    def detach(self, extension: str, websocket: WebSocket) -> None:
+        self._sockets[extension].discard(websocket)
+
+    def connected(self) -> int:
+        return sum(len(s) for s in self._sockets.values())
+
+    async def send(self, extension: str, message: dict[str, Any]) -> None:
+        """One JSON text to every socket of ``extension``; a stuck socket is dropped."""
+        sockets = list(self._sockets.get(extension, ()))
+        if not sockets:
+            return
+        text = json.dumps(message, ensure_ascii=False)
+        results = await asyncio.gather(
+            *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT_SECONDS) for ws in sockets),
+            return_exceptions=True,
+        )
+        for ws, result in zip(sockets, results, strict=True):
+            if isinstance(result, BaseException):
+                self.detach(extension, ws)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_presence(self, presence: AgentPresence) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # changed outside the loop (tests): nobody to push to
+        self._spawn(self.send(presence.extension, {"type": "state", **presence.as_dict()}))
+
+    # -- events in ----------------------------------------------------------------------
+
+    async def on_ringing(self, event: AgentRinging) -> None:
+        self.board.fire(event.agent, "ring", caller=event.caller, linkedid=event.linkedid)
+        engine = self._container.engine
+
+        def load() -> dict[str, Any]:
+            with session_scope(engine) as session:
+                return build_pop(session=session, event=event)
+
+        pop = await asyncio.to_thread(load)
+        pop["pushed_at"] = time.time()
+        self.last_pop[event.agent] = pop
+        await self.send(event.agent, pop)
+
+    def on_no_answer(self, event: AgentNoAnswer) -> None:
+        self.board.fire(event.agent, "no_answer", linkedid=event.linkedid)
+
+    def on_answered(self, event: CallAnswered) -> None:
+        self.board.fire(event.agent, "answer", linkedid=event.linkedid)
+
+    async def on_ended(self, event: CallEnded) -> None:
+        for presence in self.board.all():
+            if presence.linkedid == event.linkedid:
+                self.board.fire(presence.extension, "end", linkedid=event.linkedid)
+                await self.send(presence.extension, {
+                    "type": "ended", "linkedid": event.linkedid, "outcome": event.outcome.value,
+                    "talk_seconds": event.talk_seconds,
+                })
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+
+
+def panel_hub(container: Any) -> PanelHub:
+    """The app's hub, built (and subscribed) on first use."""
+    hub = container.extras.get(HUB_KEY)
+    if hub is None:
+        hub = container.extras[HUB_KEY] = PanelHub(container)
+    return hub

@@ -1,0 +1,55 @@
+"""What the panel's forms and pushes carry."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class BreakIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=40)
+
+
+class PopRequestIn(BaseModel):
+    """File a new request from the pop (or, with ``tracking_code``, update one)."""
+
+    linkedid: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=3, max_length=40)
+    category_code: str | None = Field(default=None, max_length=40)
+    neighbourhood_code: str | None = Field(default=None, max_length=60)
+    description: str | None = Field(default=None, max_length=4000)
+    citizen_name: str | None = Field(default=None, max_length=120)
+    tracking_code: str | None = Field(default=None, max_length=20)
+    new_status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class WalkInIn(BaseModel):
+    phone: str = Field(min_length=3, max_length=40)
+    category_code: str = Field(min_length=1, max_length=40)
+    neighbourhood_code: str | None = Field(default=None, max_length=60)
+    description: str = Field(min_length=1, max_length=4000)
+    citizen_name: str | None = Field(default=None, max_length=120)
+
+
+class RequestSaved(BaseModel):
+    tracking_code: str
+    status: str
+    department_code: str
+    created: bool
+
+
+class TaskAssignIn(BaseModel):
+    user_id: int | None = None
+
+
+class TaskOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    due_at: str
+    phone: str | None
+    tracking_code: str | None
+    call_linkedid: str | None
+    assigned_user_id: int | None
+    assigned_to: str | None
+    note: str | None

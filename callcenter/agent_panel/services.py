@@ -1,0 +1,216 @@
+"""The pop's content and the requests filed from it (no I/O beyond the given session)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from callcenter.calls.events import AgentRinging
+from callcenter.calls.models import Call
+from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestChannel
+from callcenter.cases.services import (
+    add_event,
+    change_status,
+    create_request,
+    get_request_by_code,
+    requests_for_phone,
+)
+from callcenter.citizens.models import Citizen
+from callcenter.citizens.phone import normalise_phone
+from callcenter.citizens.services import find_citizen
+from callcenter.clock import as_utc
+from callcenter.errors import DomainError, InvalidInput
+from callcenter.reference.models import Category, Department, Neighbourhood
+
+EARLIER_CALLS = 10
+EARLIER_REQUESTS = 20
+
+
+def ivr_steps(path: Sequence[str]) -> list[str]:
+    """Flatten the tracker's path (steps may hold ``a>b`` chains) into single steps."""
+    return [step for part in path for step in part.split(">") if step]
+
+
+def category_digit(path: Sequence[str]) -> int | None:
+    """The last ``category:N`` the caller chose in the IVR, if any."""
+    for step in reversed(ivr_steps(path)):
+        name, _, value = step.partition(":")
+        if name == "category" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _iso(value: Any) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def _names(session: Session, model: Any, code: str | None) -> dict[str, str] | None:
+    if not code:
+        return None
+    row = session.get(model, code)
+    return {"code": code, "fa": row.name_fa, "en": row.name_en} if row else {
+        "code": code, "fa": code, "en": code}
+
+
+def request_summary(session: Session, request: CitizenRequest) -> dict[str, Any]:
+    return {
+        "tracking_code": request.tracking_code,
+        "status": request.status,
+        "open": request.status in OPEN_STATUSES,
+        "channel": request.channel,
+        "category": _names(session, Category, request.category_code),
+        "department": _names(session, Department, request.department_code),
+        "neighbourhood": _names(session, Neighbourhood, request.neighbourhood_code),
+        "description": request.description or "",
+        "created_at": _iso(request.created_at),
+        "deadline_at": _iso(request.deadline_at),
+    }
+
+
+def _safe_phone(raw: str) -> str | None:
+    try:
+        return normalise_phone(raw)
+    except DomainError:
+        return None
+
+
+def earlier_calls(*, session: Session, citizen: Citizen | None, phone: str | None,
+                  exclude_linkedid: str) -> list[dict[str, Any]]:
+    """The caller's latest calls (by citizen or by the raw caller number)."""
+    conditions = []
+    if citizen is not None:
+        conditions.append(col(Call.citizen_id) == citizen.id)
+    if phone:
+        conditions.append(col(Call.caller) == phone)
+    if not conditions:
+        return []
+    rows = session.exec(
+        select(Call).where(or_(*conditions), col(Call.linkedid) != exclude_linkedid)
+        .order_by(col(Call.entered_at).desc()).limit(EARLIER_CALLS)
+    ).all()
+    return [
+        {"linkedid": c.linkedid, "at": _iso(c.entered_at), "outcome": c.outcome,
+         "agent": c.agent or "", "talk_seconds": c.talk_seconds, "ivr_path": c.ivr_path or ""}
+        for c in rows
+    ]
+
+
+def build_pop(*, session: Session, event: AgentRinging) -> dict[str, Any]:
+    """Everything the agent needs when the phone rings, JSON-ready."""
+    phone = _safe_phone(event.caller)
+    citizen = find_citizen(session=session, phone=phone) if phone else None
+    requests = list(requests_for_phone(session=session, phone=phone))[:EARLIER_REQUESTS] \
+        if phone else []
+    ivr_request = None
+    if event.request_code:
+        try:
+            ivr_request = request_summary(
+                session, get_request_by_code(session=session, code=event.request_code))
+        except DomainError:
+            ivr_request = None
+    digit = category_digit(event.ivr_path)
+    category = session.exec(select(Category).where(Category.digit == digit)).first() \
+        if digit is not None else None
+    summaries = [request_summary(session, r) for r in requests]
+    return {
+        "type": "pop",
+        "linkedid": event.linkedid,
+        "event_at": event.at,
+        "agent": event.agent,
+        "queue": event.queue,
+        "caller": event.caller,
+        "phone": phone or event.caller,
+        "caller_name": (citizen.name if citizen and citizen.name else event.caller_name) or "",
+        "known_citizen": citizen is not None,
+        "ivr_path": ivr_steps(event.ivr_path),
+        "ivr_request": ivr_request,
+        "calls": earlier_calls(session=session, citizen=citizen, phone=event.caller,
+                               exclude_linkedid=event.linkedid),
+        "requests": summaries,
+        "open_requests": [s for s in summaries if s["open"]],
+        "prefill": {
+            "category_code": category.code if category else None,
+            "neighbourhood_code": citizen.neighbourhood_code if citizen else None,
+            "tracking_code": ivr_request["tracking_code"] if ivr_request else None,
+            "description": "",
+        },
+    }
+
+
+def save_from_pop(
+    *, session: Session, actor: str, linkedid: str, phone: str,
+    category_code: str | None, neighbourhood_code: str | None, description: str | None,
+    citizen_name: str | None, tracking_code: str | None, new_status: str | None,
+    note: str | None,
+) -> tuple[CitizenRequest, bool]:
+    """File a request from a call, or update an existing one's status; either way the
+    request's history gets a ``contact`` event carrying the call's ``linkedid`` (the call
+    recorder links ``Call.request_id`` through it when the call ends)."""
+    if tracking_code:
+        request = get_request_by_code(session=session, code=tracking_code)
+        if new_status and new_status != request.status:
+            change_status(session=session, request=request, to_status=new_status, actor=actor,
+                          note=note)
+        created = False
+    else:
+        if not category_code:
+            raise InvalidInput("choose a category", field="category_code")
+        request, created = file_through_intake(
+            session=session, actor=actor, phone=phone, channel=RequestChannel.PHONE,
+            category_code=category_code, neighbourhood_code=neighbourhood_code,
+            description=description, citizen_name=citizen_name, linkedid=linkedid,
+        )
+    add_event(session=session, request=request, kind="contact", actor=actor,
+              channel=RequestChannel.PHONE, note=note or None, data={"linkedid": linkedid})
+    session.flush()
+    return request, created
+
+
+def file_through_intake(
+    *, session: Session, actor: str, phone: str, channel: RequestChannel,
+    category_code: str, neighbourhood_code: str | None, description: str | None,
+    citizen_name: str | None, linkedid: str | None = None,
+) -> tuple[CitizenRequest, bool]:
+    """File via the intake service (duplicate rules, Shahrbin outbox) when it is present,
+    else straight into the store; returns the request and whether it is a new one."""
+    try:
+        from callcenter.intake.services import file_request
+    except ImportError:  # intake not installed: the store alone
+        request = create_request(
+            session=session, phone=phone, channel=channel, category_code=category_code,
+            neighbourhood_code=neighbourhood_code or None, description=description or None,
+            citizen_name=citizen_name or None, actor=actor,
+        )
+        return request, True
+    result = file_request(
+        session=session, phone=phone, channel=channel, category_code=category_code,
+        description=description or None, neighbourhood_code=neighbourhood_code or None,
+        citizen_name=citizen_name or None, actor=actor, linkedid=linkedid,
+    )
+    return result.request, not result.repeat_of
+
+
+def file_walk_in(
+    *, session: Session, actor: str, phone: str, category_code: str,
+    neighbourhood_code: str | None, description: str, citizen_name: str | None,
+) -> tuple[CitizenRequest, bool]:
+    """A citizen at the counter (channel ``walk_in``)."""
+    request, created = file_through_intake(
+        session=session, actor=actor, phone=phone, channel=RequestChannel.WALK_IN,
+        category_code=category_code, neighbourhood_code=neighbourhood_code,
+        description=description, citizen_name=citizen_name,
+    )
+    session.flush()
+    return request, created
+
+
+def reference_lists(*, session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Categories and neighbourhoods for the forms' select boxes."""
+    categories = session.exec(select(Category).order_by(col(Category.digit))).all()
+    hoods = session.exec(select(Neighbourhood).order_by(col(Neighbourhood.name_fa))).all()
+    return {
+        "categories": [{"code": c.code, "fa": c.name_fa, "en": c.name_en} for c in categories],
+        "neighbourhoods": [{"code": n.code, "fa": n.name_fa, "en": n.name_en} for n in hoods],
+    }

@@ -1,0 +1,69 @@
+"""Test-only hooks (``settings.environment == "test"``; 404 otherwise, hidden from the
+OpenAPI document): publish a tracker event on the app's notifier, or feed the queue
+state an AMI event, as the AMI bridge would. Browser tests and the screen-pop
+benchmark drive the panels through these when no PBX is running."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from callcenter.calls import events as call_events
+from callcenter.calls.queue_state import QueueState
+
+router = APIRouter(include_in_schema=False)
+
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (
+        call_events.CallStarted, call_events.IvrChoiceMade, call_events.CallQueued,
+        call_events.AgentRinging, call_events.AgentNoAnswer, call_events.CallAnswered,
+        call_events.CallAbandoned, call_events.CallbackRequested, call_events.CallEnded,
+    )
+}
+_TUPLES = {"ivr_path", "parties", "transfers"}
+
+
+def _guard(request: Request) -> Any:
+    container = request.app.state.container
+    if container.settings.environment != "test":
+        raise HTTPException(404, "Not Found")
+    return container
+
+
+def build_event(name: str, body: dict[str, Any]) -> Any:
+    """The domain event ``name`` from JSON (``at`` defaults to now)."""
+    cls = EVENT_TYPES.get(name)
+    if cls is None:
+        raise HTTPException(422, f"unknown event {name}")
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in body.items() if k in fields}
+    values.setdefault("at", time.time())
+    for key in _TUPLES & values.keys():
+        values[key] = tuple(values[key])
+    if "outcome" in values:
+        values["outcome"] = call_events.Outcome(values["outcome"])
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.post("/test/events/{name}")
+async def publish_event(name: str, request: Request) -> dict[str, Any]:
+    container = _guard(request)
+    event = build_event(name, await request.json())
+    container.notifier.publish(event)
+    return {"published": name, "at": event.at}
+
+
+@router.post("/test/queue-events")
+async def feed_queue(request: Request) -> dict[str, Any]:
+    container = _guard(request)
+    if container.queue_state is None:
+        container.queue_state = QueueState()
+    for event in await request.json():
+        container.queue_state.feed({k: str(v) for k, v in event.items()})
+    return {"queues": list(container.queue_state.queues)}

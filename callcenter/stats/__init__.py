@@ -1,0 +1,1 @@
+"""Contact-center figures (offered, answered, service level...) and the request backlog."""

@@ -1,0 +1,1 @@
+"""The supervisor's live page: waiting callers, agents, today's figures, backlog."""

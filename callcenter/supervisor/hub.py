@@ -1,0 +1,182 @@
+"""Pushes the live picture and today's figures to every supervisor socket.
+
+Live picture: on every call event or agent change (coalesced over ``LIVE_DEBOUNCE``) and
+every ``TICK_SECONDS``. Figures (store queries, in a thread): at start, after each
+ended call, and every ``STATS_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import WebSocket
+from sqlmodel import Session, col, select
+
+from callcenter.agent_panel.hub import PanelHub
+from callcenter.calls.events import CallEnded
+from callcenter.clock import utcnow
+from callcenter.stats.queries import today_report
+from callcenter.supervisor.board import live_picture, sync_board
+from callcenter.supervisor.live import LiveCalls
+from callcenter.users.models import Role, User
+
+log = logging.getLogger(__name__)
+HUB_KEY = "supervisor.hub"
+LIVE_DEBOUNCE = 0.1
+TICK_SECONDS = 2.0
+STATS_SECONDS = 15.0
+SEND_TIMEOUT_SECONDS = 5.0
+
+
+class SupervisorHub:
+    def __init__(self, container: Any, panel: PanelHub) -> None:
+        self._container = container
+        self.board = panel.board
+        self.live = LiveCalls()
+        self.names: dict[str, str] = {}
+        self.last_stats: dict[str, Any] | None = None
+        self._sockets: set[WebSocket] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._live_pending = False
+        self._stats_pending = False
+        self._ticker: asyncio.Task[None] | None = None
+        self._unsubscribe = container.notifier.subscribe(object, self.on_event)
+        self.board.listen(lambda _presence: self.schedule_live())
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.ensure_future(self._tick_forever())
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _tick_forever(self) -> None:
+        last_stats = 0.0
+        while True:
+            try:
+                if time.monotonic() - last_stats >= STATS_SECONDS:
+                    last_stats = time.monotonic()
+                    await self.push_stats()
+                await self.push_live()
+            except Exception:
+                log.exception("supervisor tick failed")
+            await asyncio.sleep(TICK_SECONDS)
+
+    # -- sockets ------------------------------------------------------------------------
+
+    async def attach(self, websocket: WebSocket) -> None:
+        self._sockets.add(websocket)
+        if self.last_stats is None:
+            await self.refresh_stats()
+        await websocket.send_text(json.dumps(self.picture(), ensure_ascii=False))
+        await websocket.send_text(json.dumps(self.last_stats, ensure_ascii=False))
+
+    def detach(self, websocket: WebSocket) -> None:
+        self._sockets.discard(websocket)
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        sockets = list(self._sockets)
+        if not sockets:
+            return
+        text = json.dumps(message, ensure_ascii=False)
+        results = await asyncio.gather(
+            *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT_SECONDS) for ws in sockets),
+            return_exceptions=True,
+        )
+        for ws, result in zip(sockets, results, strict=True):
+            if isinstance(result, BaseException):
+                self.detach(ws)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- what is pushed -----------------------------------------------------------------
+
+    def picture(self) -> dict[str, Any]:
+        container = self._container
+        snapshot = container.queue_state.snapshot() if container.queue_state else None
+        if snapshot is not None:
+            sync_board(self.board, snapshot, container.settings.queue_name)
+        now = time.time()
+        return live_picture(board=self.board, queue_snapshot=snapshot,
+                            in_ivr=self.live.snapshot(now=now),
+                            queue_name=container.settings.queue_name, now=now,
+                            names=self.names)
+
+    async def push_live(self) -> None:
+        self._live_pending = False
+        await self.broadcast(self.picture())
+
+    async def refresh_stats(self) -> dict[str, Any]:
+        settings, engine = self._container.settings, self._container.engine
+
+        def load() -> tuple[dict[str, Any], dict[str, str]]:
+            with Session(engine) as session:
+                report = today_report(session=session, now=utcnow(),
+                                      timezone=settings.timezone,
+                                      threshold_seconds=settings.service_level_seconds)
+                agents = session.exec(select(User).where(
+                    col(User.extension).is_not(None), col(User.active).is_(True),
+                    col(User.role) == Role.AGENT)).all()
+                names = {u.extension: u.full_name or u.username for u in agents if u.extension}
+            return report, names
+
+        report, self.names = await asyncio.to_thread(load)
+        for extension in self.names:
+            self.board.get(extension)
+        self.last_stats = {"type": "stats", **report}
+        return self.last_stats
+
+    async def push_stats(self) -> None:
+        self._stats_pending = False
+        await self.broadcast(await self.refresh_stats())
+
+    # -- events in ----------------------------------------------------------------------
+
+    def on_event(self, event: Any) -> None:
+        self.live.feed(event)
+        if type(event).__module__ == "callcenter.calls.events":
+            self.schedule_live()
+        if isinstance(event, CallEnded) and not self._stats_pending:
+            self._stats_pending = True
+            self._spawn(self._later(0.5, self.push_stats))
+
+    def schedule_live(self) -> None:
+        if self._live_pending:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._live_pending = True
+        self._spawn(self._later(LIVE_DEBOUNCE, self.push_live))
+
+    @staticmethod
+    async def _later(delay: float, action: Any) -> None:
+        await asyncio.sleep(delay)
+        await action()
+
+
+def supervisor_hub(container: Any) -> SupervisorHub:
+    from callcenter.agent_panel.hub import panel_hub
+
+    hub = container.extras.get(HUB_KEY)
+    if hub is None:
+        hub = container.extras[HUB_KEY] = SupervisorHub(container, panel_hub(container))
+    return hub

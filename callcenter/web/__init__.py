@@ -1,0 +1,1 @@
+"""Server-rendered UI: templates, the string catalogue, Jalali dates and Persian digits."""

@@ -1,0 +1,75 @@
+"""Jinja2 templates and the language switch (``?lang=`` query, ``cc_lang`` cookie)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from callcenter.web.formatting import digits, duration, local_datetime, percent
+from callcenter.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue_for, translate
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+LANGUAGE_COOKIE = "cc_lang"
+TEMPLATES_KEY = "web.templates"
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside ``<script>``: no ``</script>`` or ``<!--`` can break out."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def language_of(request: Request) -> str:
+    """``?lang=en`` wins, then the ``cc_lang`` cookie, then Persian."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+def templates(container: Any) -> Jinja2Templates:
+    """The app's template set, built once and kept on the container."""
+    found = container.extras.get(TEMPLATES_KEY)
+    if found is None:
+        found = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+        found.env.globals["tojson_safe"] = script_json
+        container.extras[TEMPLATES_KEY] = found
+    return found
+
+
+def render(request: Request, name: str, context: dict[str, Any], *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render ``name`` with the language helpers; remembers a ``?lang=`` choice."""
+    container = request.app.state.container
+    lang = language_of(request)
+    tz = container.settings.timezone
+    base: dict[str, Any] = {
+        "lang": lang,
+        "dir": "rtl" if lang == "fa" else "ltr",
+        "other_lang": "en" if lang == "fa" else "fa",
+        "t": lambda key: translate(key, lang),
+        "num": lambda value: digits(value, lang),
+        "when": lambda value, with_date=True: local_datetime(
+            value, timezone=tz, language=lang, with_date=with_date),
+        "dur": lambda seconds: duration(seconds, lang),
+        "pct": lambda value: percent(value, lang),
+        "strings": catalogue_for(lang),
+    }
+    user = context.get("user")
+    if user is not None:
+        base["boot_json"] = script_json({"csrf": user.csrf_token, "lang": lang,
+                                         "strings": base["strings"],
+                                         **context.get("boot", {})})
+    response = templates(container).TemplateResponse(
+        request, name, {**base, **context}, status_code=status_code
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    response.headers["Cache-Control"] = "no-store"
+    return response
