@@ -1,0 +1,308 @@
+"""How each kind of claimed task is carried out: SMS survey, survey call, callback.
+
+Every step ends with ``store.finish`` (conditional on still holding the claim) and,
+for every decision to contact or not, one ``contact_attempt`` line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from callcenter.ami.exceptions import AmiError, AmiNotConnected, OriginateFailed
+from callcenter.cases.models import RequestStatus
+from callcenter.followups.models import ContactChannel, ContactDecision, Task, TaskKind, TaskState
+from callcenter.followups.policy import ContactSubject
+from callcenter.followups.store import TaskView, finish, recent_contacts, record_contact
+from callcenter.followups.surveys import survey_key
+from callcenter.sms.messages import persian_digits
+from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
+
+if TYPE_CHECKING:
+    from callcenter.followups.engine import FollowupEngine
+
+SURVEY_SMS_TEXT = ("سامانه ۱۳۷ شهرداری یزد: درخواست {code} رسیدگی شد. از ۱ تا ۵ چه نمره‌ای "
+                   "می‌دهید؟ فقط یک رقم بفرستید.")
+# Asterisk's OriginateResponse Reason codes (AST_CONTROL_*).
+ORIGINATE_REASONS = {"0": "failed", "1": "hangup", "3": "no-answer", "5": "busy",
+                     "8": "congestion"}
+AMI_RETRY = timedelta(minutes=1)
+
+
+def dial_number(phone: str) -> str:
+    """What the trunk dials: the national form of an Iranian E.164 number."""
+    return "0" + phone[3:] if phone.startswith("+98") else phone.lstrip("+")
+
+
+def survey_sms_text(code: str) -> str:
+    return SURVEY_SMS_TEXT.format(code=persian_digits(code))
+
+
+class Channels:
+    def __init__(self, engine: FollowupEngine) -> None:
+        self.e = engine
+        self.used_agents: set[str] = set()
+
+    # -- shared steps -------------------------------------------------------------------
+
+    async def _finish(self, view: TaskView, state: TaskState, **values: Any) -> bool:
+        now = self.e.clock()
+        contact: dict[str, Any] | None = values.pop("contact", None)
+
+        def work(session: Session) -> bool:
+            if contact is not None:
+                record_contact(session=session, task_id=view.id, citizen_id=view.citizen_id,
+                               now=now, **contact)
+            return finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
+                          state=state, **values)
+
+        return await self.e.db(work)
+
+    async def release(self, view: TaskView, *, reason: str) -> str:
+        await self._finish(view, TaskState.PENDING)
+        return reason
+
+    async def gate(self, view: TaskView, *, channel: str, is_survey: bool) -> str | None:
+        """Apply the contact policy: ``None`` to go ahead, else the task is finished
+        (skipped for good or deferred) and the outcome word is returned."""
+        now = self.e.clock()
+        policy = self.e.policy
+        if view.phone is None:
+            await self._finish(view, TaskState.SKIPPED, note="not contacted: no phone",
+                               contact={"channel": channel, "decision": ContactDecision.SKIPPED,
+                                        "reason": "no-phone"})
+            return "skipped"
+        if is_survey and view.request_status != RequestStatus.RESOLVED and view.request_status \
+                not in (RequestStatus.DUPLICATE, RequestStatus.REJECTED):
+            await self._finish(view, TaskState.SKIPPED, note="request no longer resolved",
+                               contact={"channel": channel, "decision": ContactDecision.SKIPPED,
+                                        "reason": "request-not-resolved"})
+            return "skipped"
+        recent = await self.e.db(lambda s: recent_contacts(
+            session=s, citizen_id=view.citizen_id, since=now - policy.period))
+        decision = policy.decide(
+            subject=ContactSubject(opted_out=view.opted_out, request_status=view.request_status,
+                                   duplicate_of_id=view.duplicate_of_id, is_survey=is_survey),
+            now=now, recent_contacts=recent)
+        if decision.allowed:
+            return None
+        contact = {"channel": channel, "decision": ContactDecision.SKIPPED,
+                   "reason": decision.reason,
+                   "detail": {"retry_at": decision.retry_at.isoformat()
+                              if decision.retry_at else None}}
+        if decision.final:
+            await self._finish(view, TaskState.SKIPPED, contact=contact,
+                               note=f"not contacted: {decision.reason}")
+            return "skipped"
+        await self._finish(view, TaskState.PENDING, due_at=decision.retry_at, contact=contact)
+        return "deferred"
+
+    async def _intent(self, view: TaskView, phase: str, **extra: Any) -> dict[str, Any]:
+        """Write "about to send attempt n" before sending (what a restart looks at)."""
+        result = {**view.result, "phase": phase, **extra}
+        if not await self._finish(view, TaskState.CLAIMED, attempts=view.attempts + 1,
+                                  result=result):
+            raise LostClaim(view.id)
+        return result
+
+    # -- SMS survey ---------------------------------------------------------------------
+
+    async def survey_sms(self, view: TaskView) -> str:
+        if view.surveyed:
+            await self._finish(view, TaskState.DONE)
+            return "answered"
+        if view.phase == "sms_sent":
+            return await self.escalate(view, reason="no-reply")
+        attempts = view.attempts
+        if view.phase == "sending":  # a pass died mid-send: look before sending again
+            found = await self.e.db(lambda s: _sms_outcome(s, view))
+            if found in ("sent", "unknown"):
+                return await self._sms_sent(view, view.result, recovered=found)
+            if found == "none":  # it never left: this attempt's number is reused
+                attempts -= 1
+        if self.e.sms is None:
+            return await self.escalate(view, reason="no-sms-service")
+        stop = await self.gate(view, channel=ContactChannel.SMS, is_survey=True)
+        if stop:
+            return stop
+        watermark = await self.e.db(lambda s: s.exec(select(func.max(SmsMessage.id))).one())
+        view = _with_attempts(view, attempts)
+        result = await self._intent(view, "sending", sms_after_id=watermark or 0)
+        assert view.phone is not None and view.request_code is not None
+        sent = await self.e.sms.send(to=view.phone, body=survey_sms_text(view.request_code),
+                                     request_id=view.request_id)
+        if sent.ok:
+            return await self._sms_sent(view, result, recovered=None)
+        contact = {"channel": ContactChannel.SMS, "decision": ContactDecision.FAILED,
+                   "reason": "sms-error", "detail": {"error": sent.error}}
+        if attempts + 1 < view.max_attempts:
+            await self._finish(view, TaskState.PENDING, contact=contact,
+                               due_at=self.e.clock() + self.e.config.call_backoff,
+                               result={**result, "phase": "new"})
+            return "retry"
+        await self._finish(view, TaskState.CLAIMED, contact=contact)
+        return await self.escalate(view, reason="sms-failed")
+
+    async def _sms_sent(self, view: TaskView, result: dict[str, Any], *,
+                        recovered: str | None) -> str:
+        await self._finish(
+            view, TaskState.WAITING, due_at=self.e.clock() + self.e.config.reply_window,
+            result={**result, "phase": "sms_sent"},
+            contact={"channel": ContactChannel.SMS, "decision": ContactDecision.SENT,
+                     "reason": f"recovered-{recovered}" if recovered else None})
+        return "recovered" if recovered else "sent"
+
+    async def escalate(self, view: TaskView, *, reason: str) -> str:
+        """No SMS answer: the survey goes on as an outbound call (one per resolution)."""
+        now = self.e.clock()
+
+        def work(session: Session) -> None:
+            if view.request_id is not None and view.resolved_at is not None:
+                task = Task(kind=TaskKind.SURVEY_CALL, request_id=view.request_id,
+                            citizen_id=view.citizen_id, due_at=now, created_at=now,
+                            updated_at=now, max_attempts=self.e.config.call_max_attempts,
+                            dedupe_key=survey_key(TaskKind.SURVEY_CALL, view.request_id,
+                                                  view.resolved_at),
+                            note=f"survey call ({reason})")
+                try:
+                    with session.begin_nested():
+                        session.add(task)
+                except IntegrityError:
+                    pass  # already escalated
+            finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
+                   state=TaskState.DONE, result={**view.result, "escalated": reason})
+
+        await self.e.db(work)
+        return "escalated"
+
+    # -- survey call --------------------------------------------------------------------
+
+    async def survey_call(self, view: TaskView) -> str:
+        if view.surveyed:
+            await self._finish(view, TaskState.DONE)
+            return "answered"
+        if view.phase in ("call_answered", "calling"):
+            reason = "no-rating" if view.phase == "call_answered" else "outcome-unknown"
+            return await self._call_failed(view, view.result, reason, view.attempts)
+        stop = await self.gate(view, channel=ContactChannel.VOICE, is_survey=True)
+        if stop:
+            return stop
+        result = await self._intent(view, "calling")
+        assert view.phone is not None and view.request_code is not None
+        cfg = self.e.config
+        try:
+            placed = await self.e.actions.originate(
+                channel=f"PJSIP/{dial_number(view.phone)}@{cfg.trunk}", context=cfg.context,
+                exten="survey", caller_id=f'"137" <{cfg.caller_id}>',
+                variables={"SURVEY_REQUEST": view.request_code})
+        except AmiNotConnected:  # nothing was dialled: not an attempt
+            await self._finish(view, TaskState.PENDING, attempts=view.attempts,
+                               due_at=self.e.clock() + AMI_RETRY,
+                               result={**result, "phase": "new"})
+            return "no-ami"
+        except OriginateFailed as exc:
+            reason = ORIGINATE_REASONS.get(str(exc.details.get("reason", "")), "failed")
+            return await self._call_failed(view, result, reason, view.attempts + 1)
+        except AmiError as exc:  # disconnected or timed out: it may have rung
+            return await self._call_failed(view, result, exc.error_id, view.attempts + 1)
+        await self._finish(
+            view, TaskState.WAITING, due_at=self.e.clock() + cfg.result_wait,
+            result={**result, "phase": "call_answered", "uniqueid": placed.uniqueid},
+            contact={"channel": ContactChannel.VOICE, "decision": ContactDecision.SENT,
+                     "reason": None, "detail": {"uniqueid": placed.uniqueid}})
+        return "sent"
+
+    async def _call_failed(self, view: TaskView, result: dict[str, Any], reason: str,
+                           attempts: int) -> str:
+        contact = {"channel": ContactChannel.VOICE, "decision": ContactDecision.FAILED,
+                   "reason": reason}
+        if attempts < view.max_attempts:
+            delay = self.e.config.call_backoff * 2 ** max(attempts - 1, 0)
+            await self._finish(view, TaskState.PENDING, attempts=attempts, contact=contact,
+                               due_at=self.e.clock() + delay,
+                               result={**result, "phase": "new", "last": reason})
+            return "retry"
+        await self._finish(view, TaskState.FAILED, attempts=attempts, contact=contact,
+                           result={**result, "phase": "given-up", "last": reason},
+                           note=f"no survey after {attempts} call(s): {reason}")
+        return "failed"
+
+    # -- automatic callback -------------------------------------------------------------
+
+    def free_agent(self) -> str | None:
+        queue = (self.e.queue_state.snapshot() or {}).get(self.e.config.queue_name)
+        for member in (queue or {}).get("members", []):
+            iface = member["interface"]
+            if (not member["paused"] and not member["in_call"]
+                    and member["device_state"] == "not_inuse" and iface not in self.used_agents):
+                return str(iface)
+        return None
+
+    async def callback(self, view: TaskView) -> str:
+        cfg = self.e.config
+        if view.phase == "calling":  # a pass died while ringing: count it, try later
+            await self._finish(view, TaskState.PENDING, due_at=self.e.clock() + cfg.callback_retry,
+                               result={**view.result, "phase": "new"})
+            return "retry"
+        agent = self.free_agent()
+        if agent is None:
+            return await self.release(view, reason="no-free-agent")
+        stop = await self.gate(view, channel=ContactChannel.VOICE, is_survey=False)
+        if stop:
+            return stop
+        self.used_agents.add(agent)
+        result = await self._intent(view, "calling", agent=agent)
+        assert view.phone is not None
+        number = dial_number(view.phone)
+        try:
+            placed = await self.e.actions.originate(
+                channel=agent, context=cfg.context, exten="callback",
+                caller_id=f'"{view.request_code or number}" <{number}>',
+                variables={"CITIZEN": number}, ring_seconds=30)
+        except AmiNotConnected:
+            await self._finish(view, TaskState.PENDING, attempts=view.attempts,
+                               result={**result, "phase": "new"})
+            return "no-ami"
+        except AmiError as exc:
+            await self._finish(
+                view, TaskState.PENDING, due_at=self.e.clock() + cfg.callback_retry,
+                result={**result, "phase": "new", "last": exc.error_id},
+                contact={"channel": ContactChannel.VOICE, "decision": ContactDecision.FAILED,
+                         "reason": f"agent-{exc.error_id}", "detail": {"agent": agent}})
+            return "retry"
+        await self._finish(
+            view, TaskState.DONE, result={**result, "phase": "placed", "uniqueid": placed.uniqueid},
+            contact={"channel": ContactChannel.VOICE, "decision": ContactDecision.SENT,
+                     "reason": None, "detail": {"agent": agent, "uniqueid": placed.uniqueid}})
+        return "sent"
+
+
+class LostClaim(Exception):
+    """Our lease ran out and another instance took the task: stop, send nothing."""
+
+
+def _with_attempts(view: TaskView, attempts: int) -> TaskView:
+    from dataclasses import replace
+
+    return replace(view, attempts=attempts)
+
+
+def _sms_outcome(session: Session, view: TaskView) -> str:
+    """After a crash mid-send: ``sent``, ``failed``, ``unknown`` (in flight) or ``none``."""
+    assert view.phone is not None and view.request_code is not None
+    rows = session.exec(
+        select(SmsMessage.status).where(SmsMessage.direction == SmsDirection.OUTBOUND)
+        .where(SmsMessage.request_id == view.request_id)
+        .where(SmsMessage.to_phone == view.phone)
+        .where(SmsMessage.body == survey_sms_text(view.request_code))
+        .where(col(SmsMessage.id) > int(view.result.get("sms_after_id", 0)))
+    ).all()
+    if not rows:
+        return "none"
+    if SmsStatus.SENT in rows:
+        return "sent"
+    return "failed" if all(status == SmsStatus.FAILED for status in rows) else "unknown"

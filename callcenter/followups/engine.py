@@ -1,0 +1,214 @@
+"""The follow-up engine: one pass schedules surveys, settles answers, claims due tasks
+and runs each through its channel (``channels.py``). APScheduler wakes it
+(``install_followups``); ``callcenter followups run-due`` runs one pass by hand.
+
+Store work runs in worker threads (sync sessions must not block the loop); sends are
+awaited on the loop. Each task moves through explicit states:
+
+    pending --claim--> claimed --intent written--> claimed(phase sending/calling)
+        --sent--> waiting (SMS: reply window; call: IVR result) | done
+        --failed--> pending (backoff) | failed | skipped (policy, for good)
+    waiting --due--> claimed --> escalate (SMS -> survey call) or retry
+
+Crash windows (what a restart does; see docs/followups.md):
+* after claim, before the intent: the lease runs out, another pass claims and sends.
+* after the intent, before the send returns: the next claimer sees phase
+  ``sending``/``calling`` and does NOT send blindly: an SMS is looked up in the SMS log
+  (sent -> waiting; never started -> send; unknown -> treated as sent: at most once),
+  a call counts as an attempt made.
+* after the send, before the outcome is written: same as above (SMS log says sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from callcenter.clock import utcnow
+from callcenter.db.engine import session_scope
+from callcenter.followups.channels import Channels, LostClaim
+from callcenter.followups.models import TaskKind
+from callcenter.followups.policy import ContactPolicy, build_policy
+from callcenter.followups.store import TaskView, claim_due, load_view
+from callcenter.followups.surveys import schedule_surveys, settle_answered
+from callcenter.settings import Settings
+
+if TYPE_CHECKING:
+    from callcenter.app import Container
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+JOB_ID = "followups"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 20
+    survey_delay: timedelta = timedelta(hours=2)
+    reply_window: timedelta = timedelta(hours=24)
+    lookback: timedelta = timedelta(days=7)
+    call_backoff: timedelta = timedelta(hours=1)
+    call_max_attempts: int = 3
+    result_wait: timedelta = timedelta(minutes=15)
+    callback_retry: timedelta = timedelta(minutes=5)
+    auto_callbacks: bool = False
+    queue_name: str = "citizen-requests"
+    trunk: str = "citizens"
+    context: str = "outbound"
+    caller_id: str = "137"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        return cls(
+            lease=timedelta(seconds=settings.followups_lease_seconds),
+            batch=settings.followups_batch_size,
+            survey_delay=timedelta(hours=settings.survey_sms_delay_hours),
+            reply_window=timedelta(hours=settings.survey_reply_window_hours),
+            lookback=timedelta(hours=settings.survey_lookback_hours),
+            call_backoff=timedelta(minutes=settings.survey_call_backoff_minutes),
+            call_max_attempts=settings.survey_call_max_attempts,
+            result_wait=timedelta(minutes=settings.survey_call_result_wait_minutes),
+            auto_callbacks=settings.auto_callbacks, queue_name=settings.queue_name,
+            trunk=settings.outbound_trunk, context=settings.outbound_context,
+            caller_id=settings.outbound_caller_id,
+        )
+
+
+def policy_from_settings(settings: Settings) -> ContactPolicy:
+    return build_policy(zone=settings.timezone, opens=settings.calling_hours_start,
+                        closes=settings.calling_hours_end,
+                        open_on_friday=settings.calling_on_friday, cap=settings.contact_cap,
+                        period=timedelta(hours=settings.contact_cap_period_hours))
+
+
+@dataclass
+class RunReport:
+    """What one pass did (logged, printed by the CLI)."""
+
+    scheduled: int = 0
+    settled: dict[int, str] = field(default_factory=dict)
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scheduled": self.scheduled, "settled": len(self.settled),
+                "claimed": self.claimed, **self.outcomes}
+
+
+class FollowupEngine:
+    """Runs due follow-ups. ``sms``/``actions``/``queue_state`` may be None: the kinds
+    that need them are then left for later (or for the agents)."""
+
+    def __init__(
+        self, *, engine: Engine, config: EngineConfig, policy: ContactPolicy,
+        sms: Any = None, actions: Any = None, queue_state: Any = None,
+        clock: Callable[[], datetime] = utcnow, owner: str | None = None,
+    ) -> None:
+
+        self.engine = engine
+        self.config = config
+        self.policy = policy
+        self.sms = sms
+        self.actions = actions
+        self.queue_state = queue_state
+        self.clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.channels = Channels(self)
+        self._lock = asyncio.Lock()
+        self.last_report: RunReport | None = None
+
+    async def db(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a committed session on a worker thread."""
+        def run() -> T:
+            with session_scope(self.engine) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    def engine_kinds(self) -> list[str]:
+        kinds: list[str] = [TaskKind.SURVEY_SMS]
+        if self.actions is not None:
+            kinds.append(TaskKind.SURVEY_CALL)
+            if self.config.auto_callbacks and self.queue_state is not None:
+                kinds += [TaskKind.CALLBACK, TaskKind.ABANDONED]
+        return kinds
+
+    async def run_due(self) -> RunReport:
+        """One pass; passes of one engine never overlap (APScheduler also coalesces)."""
+        async with self._lock:
+            report = RunReport()
+            self.channels.used_agents.clear()
+            now = self.clock()
+            cfg = self.config
+            report.scheduled = await self.db(lambda s: schedule_surveys(
+                session=s, now=now, delay=cfg.survey_delay, lookback=cfg.lookback))
+            report.settled = await self.db(lambda s: settle_answered(session=s, now=now))
+            ids = await self.db(lambda s: claim_due(
+                session=s, owner=self.owner, now=now, lease=cfg.lease,
+                kinds=self.engine_kinds(), limit=cfg.batch))
+            report.claimed = len(ids)
+            for task_id in ids:
+                view = await self.db(lambda s, i=task_id: load_view(  # type: ignore[misc]
+                    session=s, task_id=i, owner=self.owner))
+                if view is None:
+                    report.count("lost-claim")
+                    continue
+                try:
+                    report.count(await self.run_task(view))
+                except LostClaim:
+                    report.count("lost-claim")
+                except Exception:  # one bad task must not stop the others
+                    log.exception("follow-up task %s (%s) failed", view.id, view.kind)
+                    report.count("error")
+            if report.claimed or report.scheduled or report.settled:
+                log.info("follow-ups: %s", report.as_dict())
+            self.last_report = report
+            return report
+
+    async def run_task(self, view: TaskView) -> str:
+        """Run one claimed task through its channel; returns an outcome word."""
+        if view.kind == TaskKind.SURVEY_SMS:
+            return await self.channels.survey_sms(view)
+        if view.kind == TaskKind.SURVEY_CALL:
+            return await self.channels.survey_call(view)
+        if view.kind in (TaskKind.CALLBACK, TaskKind.ABANDONED):
+            return await self.channels.callback(view)
+        return await self.channels.release(view, reason="not-automatic")
+
+
+def build_engine_for(container: Container) -> FollowupEngine:
+    settings = container.settings
+    return FollowupEngine(
+        engine=container.engine, config=EngineConfig.from_settings(settings),
+        policy=policy_from_settings(settings), sms=container.sms,
+        actions=container.ami_actions, queue_state=container.queue_state,
+    )
+
+
+def install_followups(container: Container) -> FollowupEngine | None:
+    """Build the engine and add its APScheduler job (call from ``wiring.telephony_parts``
+    after the AMI part and the SMS service are on the container)."""
+    settings = container.settings
+    scheduler = container.extras.get("scheduler")
+    if not settings.followups_enabled or scheduler is None:
+        return None
+    engine = build_engine_for(container)
+    container.extras["followups"] = engine
+    scheduler.add_job(engine.run_due, "interval", id=JOB_ID,
+                      seconds=settings.followups_interval_seconds, max_instances=1,
+                      coalesce=True, replace_existing=True)
+    return engine
