@@ -12,11 +12,13 @@ from callcenter.agent_panel.testing import router as test_hooks_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
 from callcenter.health.http import router as health_router
+from callcenter.intake.http import router as intake_router
 from callcenter.open311.http import router as open311_router
 from callcenter.sms.http import router as sms_router
 from callcenter.status_page.http import router as status_page_router
 from callcenter.supervisor.http import router as supervisor_router
 from callcenter.web.http import router as web_router
+from crm_bridge.http import router as crm_router
 
 
 def routers() -> list[APIRouter]:
@@ -32,4 +34,6 @@ def routers() -> list[APIRouter]:
         supervisor_router,
         cases_router,
         test_hooks_router,
+        intake_router,
+        crm_router,
     ]

@@ -1,0 +1,54 @@
+"""Possible duplicates (rule 2) for agents and supervisors; supervisors confirm."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from callcenter.auth.deps import StaffUser, SupervisorUser
+from callcenter.db.engine import session_scope
+from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, open_suggestions
+from callcenter.intake.models import SuggestionPublic
+
+router = APIRouter(prefix="/intake", tags=["intake"])
+
+
+@router.get("/duplicates", response_model=list[SuggestionPublic])
+async def list_duplicates(request: Request, user: StaffUser) -> list[SuggestionPublic]:
+    def work() -> list[SuggestionPublic]:
+        with session_scope(request.app.state.container.engine) as session:
+            return [
+                SuggestionPublic(
+                    id=s.id, state=s.state, request_code=r.tracking_code,  # type: ignore[arg-type]
+                    original_code=o.tracking_code, category_code=r.category_code,
+                    neighbourhood_code=r.neighbourhood_code, created_at=s.created_at)
+                for s, r, o in open_suggestions(session=session)
+            ]
+
+    return await asyncio.to_thread(work)
+
+
+@router.post("/duplicates/{suggestion_id}/confirm")
+async def confirm(request: Request, suggestion_id: int, user: SupervisorUser
+                  ) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        with session_scope(request.app.state.container.engine) as session:
+            original = confirm_duplicate(session=session, suggestion_id=suggestion_id,
+                                         actor=f"user:{user.username}")
+            return {"original": original.tracking_code,
+                    "reporter_count": original.reporter_count}
+
+    return await asyncio.to_thread(work)
+
+
+@router.post("/duplicates/{suggestion_id}/dismiss")
+async def dismiss(request: Request, suggestion_id: int, user: StaffUser) -> dict[str, Any]:
+    def work() -> None:
+        with session_scope(request.app.state.container.engine) as session:
+            dismiss_duplicate(session=session, suggestion_id=suggestion_id,
+                              actor=f"user:{user.username}")
+
+    await asyncio.to_thread(work)
+    return {"dismissed": suggestion_id}
