@@ -11,9 +11,11 @@ channels and no queue members, and FastAGI port 4573 must be free (stop a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from agi_stub import AGI_HOST, AGI_PORT, AgiStub, Flow
 from ami_client import AmiClient
 from pbx_sandbox import AGENTS, QUEUE, SANDBOX, SandboxPbx
 from sipp import SippRunner
+
+DEFAULT_ROOT = "/var/cache/callcenter/asterisk-root"
+LOCK_WAIT_SECONDS = 900
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,9 +47,27 @@ def _sandbox_env() -> dict[str, str]:
 def pbx() -> Iterator[SandboxPbx]:
     """``scripts/asterisk-sandbox up`` once per session (seconds when already built).
 
-    Asterisk is left running afterwards: the next run and other developers reuse it.
+    The session holds an exclusive lock on the sandbox: test runs of several
+    developers on one machine take turns instead of hanging up each other's
+    calls. Asterisk is left running afterwards for the next run.
     """
     env = _sandbox_env()
+    lock_path = Path(env.get("CALLCENTER_PBX_ROOT", DEFAULT_ROOT) + ".e2e.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test run held {lock_path} for {LOCK_WAIT_SECONDS} s")
+                time.sleep(1)
+        yield _sandbox_up(env)
+
+
+def _sandbox_up(env: dict[str, str]) -> SandboxPbx:
     try:
         done = subprocess.run(
             [str(SANDBOX), "up"], capture_output=True, text=True, timeout=900, env=env, check=False
@@ -59,7 +82,7 @@ def pbx() -> Iterator[SandboxPbx]:
     root = subprocess.run(
         [str(SANDBOX), "path", "root"], capture_output=True, text=True, env=env, check=True
     ).stdout.strip()
-    yield SandboxPbx(
+    return SandboxPbx(
         root=Path(root),
         ami_host="127.0.0.1",
         ami_port=5038,
