@@ -1,0 +1,161 @@
+"""The Shahrbin outbox over both backends, delivered to a real local HTTP server that
+answers, times out and fails on purpose."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from callcenter.cases.models import CitizenRequest
+from callcenter.clock import utcnow
+from callcenter.intake.services import file_request
+from callcenter.settings import Settings
+from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
+from crm_bridge.deliverer import OutboxDeliverer
+from crm_bridge.fakes import Answer, RecordingServer
+from crm_bridge.models import OutboxItem, OutboxState
+from crm_bridge.outbox import dead_letters, replay
+from crm_bridge.sync import change_status_and_sync
+
+
+def _config(url: str) -> ShahrbinConfig:
+    return load_shahrbin_config(Settings(shahrbin_base_url=url + "/api"))
+
+
+def _deliverer(engine: Engine, url: str, http: httpx.AsyncClient, attempts: int = 3
+               ) -> OutboxDeliverer:
+    return OutboxDeliverer(engine=engine, config=_config(url), token="s3cret", http=http,
+                           max_attempts=attempts, base_backoff_seconds=5,
+                           max_backoff_seconds=20)
+
+
+def _items(engine: Engine) -> list[OutboxItem]:
+    with Session(engine) as s:
+        return list(s.exec(select(OutboxItem).order_by(col(OutboxItem.id))).all())
+
+
+def _make_due(engine: Engine) -> None:
+    with Session(engine) as s:
+        for item in s.exec(select(OutboxItem)).all():
+            item.next_attempt_at = utcnow() - timedelta(seconds=1)
+            s.add(item)
+        s.commit()
+
+
+def _file(engine: Engine) -> str:
+    with Session(engine) as s:
+        request = file_request(session=s, phone="09131234567", channel="app",
+                               category_code="waste", description="زباله",
+                               neighbourhood_code="fahadan").request
+        s.commit()
+        return request.tracking_code
+
+
+async def test_new_request_is_delivered_once_with_mapping_auth_and_key(engine: Engine) -> None:
+    """Tried: file a request and run a round against a server answering 201; expect one
+    POST to /api/requests with the configured auth header, the Idempotency-Key and
+    Shahrbin's field names; the item ends delivered and a second round sends nothing."""
+    code = _file(engine)
+    with RecordingServer([Answer(201, {"ok": True})]) as server:
+        async with httpx.AsyncClient(timeout=2) as http:
+            deliverer = _deliverer(engine, server.url, http)
+            report = await deliverer.deliver_due()
+            again = await deliverer.deliver_due()
+    [req] = server.requests
+    [item] = _items(engine)
+    assert report.delivered == [item.id] and again.delivered == []
+    assert req.path == "/api/requests" and req.headers["Authorization"] == "Bearer s3cret"
+    assert req.headers["Idempotency-Key"] == item.idempotency_key
+    body = req.json()
+    assert body["RequestNo"] == code and body["UnitCode"] == "waste"
+    assert body["Region"] == "fahadan" and body["Body"] == "زباله"
+    assert body["EventId"] == item.event_id
+    assert item.state == OutboxState.DELIVERED and item.attempts == 1
+
+
+async def test_failures_retry_with_capped_backoff_then_dead_letter_and_replay(
+    engine: Engine
+) -> None:
+    """Tried: the server answers 500, then times out, then 503 (3 attempts allowed);
+    expect backoff 5 s then 10 s, the item dead with the last error, listed as a dead
+    letter; replayed, it is delivered with the same Idempotency-Key."""
+    _file(engine)
+    answers = [Answer(500, {"e": 1}), Answer(201, delay=1.5), Answer(503, {"e": 2}),
+               Answer(201, {"ok": True})]
+    with RecordingServer(answers) as server:
+        async with httpx.AsyncClient(timeout=0.5) as http:
+            deliverer = _deliverer(engine, server.url, http)
+            first = await deliverer.deliver_due()
+            [item] = _items(engine)
+            assert first.retried == [item.id] and "HTTP 500" in (item.last_error or "")
+            wait = item.next_attempt_at - utcnow()
+            assert timedelta(seconds=3) < wait <= timedelta(seconds=5)
+            assert (await deliverer.deliver_due()).retried == []  # not due yet
+            _make_due(engine)
+            await deliverer.deliver_due()
+            [item] = _items(engine)
+            assert "Timeout" in (item.last_error or "") and item.attempts == 2
+            assert timedelta(seconds=8) < item.next_attempt_at - utcnow() <= timedelta(
+                seconds=10)
+            _make_due(engine)
+            third = await deliverer.deliver_due()
+            [item] = _items(engine)
+            assert third.dead == [item.id] and item.state == OutboxState.DEAD
+            with Session(engine) as s:
+                assert [d.id for d in dead_letters(session=s)] == [item.id]
+                replay(session=s, item_id=item.id)  # type: ignore[arg-type]
+                s.commit()
+            final = await deliverer.deliver_due()
+    assert final.delivered == [item.id]
+    keys = {r.headers["Idempotency-Key"] for r in server.requests}
+    assert len(server.requests) == 4 and keys == {item.idempotency_key}
+    assert deliverer.backoff(10) == timedelta(seconds=20)  # capped
+
+
+async def test_changes_of_one_request_go_out_in_order(engine: Engine) -> None:
+    """Tried: a created event that fails, then a status change; expect the status change
+    held back until the created event is delivered (Shahrbin sees them in order)."""
+    _file(engine)
+    with Session(engine) as s:
+        request = s.exec(select(CitizenRequest)).one()
+        change_status_and_sync(session=s, request=request, to_status="in_progress",
+                               actor="agent:1")
+        s.commit()
+    with RecordingServer([Answer(500), Answer(201), Answer(201)]) as server:
+        async with httpx.AsyncClient(timeout=2) as http:
+            deliverer = _deliverer(engine, server.url, http)
+            await deliverer.deliver_due()
+            assert len(server.requests) == 1  # the status change waited
+            _make_due(engine)
+            second = await deliverer.deliver_due()
+            third = await deliverer.deliver_due()  # one change per request per round
+    assert len(second.delivered) == 1 and len(third.delivered) == 1
+    assert [r.path for r in server.requests] == [
+        "/api/requests", "/api/requests", f"/api/requests/{_file_code(engine)}/events"]
+
+
+def _file_code(engine: Engine) -> str:
+    with Session(engine) as s:
+        return s.exec(select(CitizenRequest)).one().tracking_code
+
+
+async def test_unreachable_peer_is_a_retry_not_a_crash(engine: Engine) -> None:
+    """Tried: nothing listens on the configured port; expect the round to finish with the
+    item retried and the connection error recorded."""
+    _file(engine)
+    async with httpx.AsyncClient(timeout=1) as http:
+        report = await _deliverer(engine, "http://127.0.0.1:9", http).deliver_due()
+    [item] = _items(engine)
+    assert report.retried == [item.id] and "ConnectError" in (item.last_error or "")
+
+
+def test_outbox_rolls_back_with_the_request(engine: Engine) -> None:
+    """Tried: file a request and roll the transaction back; expect no outbox line (the
+    outbox is written in the request's own transaction)."""
+    with Session(engine) as s:
+        file_request(session=s, phone="09131234567", channel="app", category_code="waste")
+        s.rollback()
+    assert _items(engine) == []
