@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -43,6 +43,8 @@ def schedule_surveys(
         .where(CitizenRequest.status == RequestStatus.RESOLVED)
         .where(col(CitizenRequest.resolved_at).is_not(None))
         .where(col(CitizenRequest.resolved_at) >= now - lookback)
+        .where(or_(col(CitizenRequest.survey_at).is_(None),
+                   col(CitizenRequest.survey_at) < CitizenRequest.resolved_at))
         .where(~has_task).order_by(col(CitizenRequest.resolved_at)).limit(limit)
     ).all()
     made = 0

@@ -1,0 +1,396 @@
+"""The follow-up engine on SQLite and PostgreSQL: scheduling, claiming, policy decisions,
+retries with backoff, crash windows (sent exactly once), survey settlement.
+
+Clock: Saturday 2026-12-05 10:30 Tehran (07:00 UTC), a working day inside calling hours.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from callcenter.ami.actions import OriginateResult
+from callcenter.ami.exceptions import OriginateFailed
+from callcenter.cases.models import CitizenRequest, RequestStatus
+from callcenter.cases.services import change_status, create_request
+from callcenter.followups.engine import EngineConfig, FollowupEngine
+from callcenter.followups.models import ContactAttempt, Task, TaskKind, TaskState
+from callcenter.followups.policy import build_policy
+from callcenter.followups.surveys import store_answer
+from callcenter.reference.hours import Holidays
+from callcenter.sms.service import RecordingSmsService
+from crm_bridge.models import OutboxItem
+
+T0 = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+POLICY = build_policy(zone="Asia/Tehran", opens=datetime.min.time().replace(hour=9),
+                      closes=datetime.min.time().replace(hour=20), open_on_friday=False,
+                      cap=3, period=timedelta(days=7),
+                      holidays=Holidays(yearly=frozenset(), dated=frozenset()))
+CONFIG = EngineConfig(survey_delay=timedelta(hours=1), reply_window=timedelta(hours=24),
+                      call_backoff=timedelta(minutes=30), lease=timedelta(minutes=5))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class CountingTransport:
+    """The SMS provider edge: counts what really left (thread-safe)."""
+
+    def __init__(self, crash: type[BaseException] | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.crash = crash
+        self._lock = threading.Lock()
+
+    def send_once(self, *, to: str, body: str) -> str:
+        with self._lock:
+            self.sent.append((to, body))
+            if self.crash is not None:
+                raise self.crash("process died right after the provider took the SMS")
+            return f"SM{len(self.sent):030d}"
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
+
+
+class FakeActions:
+    def __init__(self, outcomes: list[str]) -> None:
+        self.outcomes = outcomes
+        self.calls: list[dict[str, Any]] = []
+
+    async def originate(self, **kwargs: Any) -> OriginateResult:
+        self.calls.append(kwargs)
+        outcome = self.outcomes.pop(0)
+        if outcome != "answer":
+            raise OriginateFailed("no", action_id="x", reason=outcome, answer="")
+        return OriginateResult(action_id="x", channel=kwargs["channel"],
+                               uniqueid=f"17.{len(self.calls)}", reason="4")
+
+
+def sms_service(engine: Engine, transport: CountingTransport) -> RecordingSmsService:
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    return RecordingSmsService(transport=transport, engine=engine, from_number="+98137",
+                               max_attempts=1, sleep=no_sleep)
+
+
+def make_engine(engine: Engine, clock: Clock, *, sms: Any = None, actions: Any = None,
+                queue_state: Any = None, config: EngineConfig = CONFIG,
+                owner: str = "test") -> FollowupEngine:
+    return FollowupEngine(engine=engine, config=config, policy=POLICY, sms=sms,
+                          actions=actions, queue_state=queue_state, clock=clock, owner=owner)
+
+
+def resolved_request(session: Session, phone: str = "09131234567",
+                     at: datetime = T0) -> CitizenRequest:
+    request = create_request(session=session, phone=phone, channel="phone",
+                             category_code="streets", description="چاله")
+    change_status(session=session, request=request, to_status=RequestStatus.RESOLVED,
+                  actor="dept")
+    request.resolved_at = at
+    session.add(request)
+    session.commit()
+    return request
+
+
+def tasks(session: Session, kind: str | None = None) -> list[Task]:
+    session.expire_all()
+    query = select(Task).order_by(Task.id)  # type: ignore[arg-type]
+    if kind:
+        query = query.where(Task.kind == kind)
+    return list(session.exec(query).all())
+
+
+def contacts(session: Session) -> list[tuple[str, str, str | None]]:
+    session.expire_all()
+    return [(c.channel, c.decision, c.reason)
+            for c in session.exec(select(ContactAttempt).order_by(ContactAttempt.id)).all()]  # type: ignore[arg-type]
+
+
+async def test_resolution_schedules_one_sms_survey_sent_once_at_its_time(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: a resolved request, passes before and after the delay; expect one task,
+    the SMS sent once with the tracking code, then the task waits for the reply."""
+    request = resolved_request(session)
+    clock, transport = Clock(T0 + timedelta(minutes=30)), CountingTransport()
+    runner = make_engine(engine, clock, sms=sms_service(engine, transport))
+    report = await runner.run_due()
+    assert report.scheduled == 1 and report.claimed == 0 and transport.sent == []
+    clock.now = T0 + timedelta(hours=1)
+    report = await runner.run_due()
+    assert report.scheduled == 0 and report.outcomes == {"sent": 1}
+    assert len(transport.sent) == 1 and transport.sent[0][0] == "+989131234567"
+    assert "۱ تا ۵" in transport.sent[0][1]
+    [task] = tasks(session)
+    assert (task.kind, task.state, task.attempts) == ("survey_sms", "waiting", 1)
+    assert task.request_id == request.id and task.due_at == clock.now + timedelta(hours=24)
+    clock.now += timedelta(hours=2)
+    assert (await runner.run_due()).claimed == 0
+    assert len(transport.sent) == 1 and contacts(session) == [("sms", "sent", None)]
+
+
+async def test_restart_between_scheduling_and_sending_sends_exactly_once(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: instance 1 schedules then stops; instances 2 and 3 start later; expect one SMS."""
+    resolved_request(session)
+    transport = CountingTransport()
+    first = make_engine(engine, Clock(T0), sms=sms_service(engine, transport), owner="one")
+    assert (await first.run_due()).scheduled == 1
+    del first  # "restart": nothing in memory survives, only the rows
+    later = Clock(T0 + timedelta(hours=1, seconds=1))
+    for owner in ("two", "three"):
+        await make_engine(engine, later, sms=sms_service(engine, transport),
+                          owner=owner).run_due()
+    assert len(transport.sent) == 1
+
+
+@pytest.mark.parametrize("where", ["before-provider", "after-provider"])
+async def test_crash_mid_send_never_sends_twice(
+    engine: Engine, session: Session, where: str
+) -> None:
+    """Tried: the process dies (a) after writing its intent but before the provider got
+    the SMS, (b) right after the provider took it; a new instance claims the task when
+    the lease ends. Expect (a) sent once by the new instance, (b) not sent again."""
+    resolved_request(session)
+    clock = Clock(T0 + timedelta(hours=1))
+    crashing = CountingTransport(crash=Crash)
+    if where == "before-provider":
+        class DyingSms:
+            async def send(self, **_kwargs: Any) -> Any:
+                raise Crash("died before the provider call")
+        sms: Any = DyingSms()
+    else:
+        sms = sms_service(engine, crashing)
+    with pytest.raises(Crash):
+        await make_engine(engine, clock, sms=sms, owner="dead").run_due()
+    [task] = tasks(session)
+    assert task.state == "claimed" and (task.result or {}).get("phase") == "sending"
+    transport = CountingTransport()
+    survivor = make_engine(engine, clock, sms=sms_service(engine, transport), owner="alive")
+    assert (await survivor.run_due()).claimed == 0  # the lease still holds
+    clock.now += CONFIG.lease + timedelta(seconds=1)
+    report = await survivor.run_due()
+    assert report.claimed == 1
+    total = len(crashing.sent) + len(transport.sent)
+    assert total == 1
+    [task] = tasks(session)
+    assert task.state == "waiting" and task.attempts == 1
+    assert [c[1] for c in contacts(session)] == ["sent"]
+
+
+async def test_no_reply_escalates_to_survey_calls_with_backoff_then_gives_up(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: no SMS reply, then busy, no answer, busy. Expect a survey call task, three
+    originates into [outbound] survey with the request code, 30 then 60 minutes apart,
+    each failure logged with its reason, then the task failed."""
+    request = resolved_request(session)
+    clock = Clock(T0 + timedelta(hours=1))
+    actions = FakeActions(["5", "3", "5"])
+    runner = make_engine(engine, clock, sms=sms_service(engine, CountingTransport()),
+                         actions=actions)
+    await runner.run_due()
+    clock.now += timedelta(hours=24)
+    report = await runner.run_due()
+    assert report.outcomes == {"escalated": 1}
+    calls_due = []
+    for _ in range(3):
+        await runner.run_due()
+        [call] = tasks(session, TaskKind.SURVEY_CALL)
+        calls_due.append(call.due_at - clock.now)
+        clock.now = call.due_at
+    assert [c["channel"] for c in actions.calls] == ["PJSIP/09131234567@citizens"] * 3
+    assert actions.calls[0]["variables"] == {"SURVEY_REQUEST": request.tracking_code}
+    assert actions.calls[0]["context"] == "outbound" and actions.calls[0]["exten"] == "survey"
+    assert calls_due[:2] == [timedelta(minutes=30), timedelta(minutes=60)]
+    [call] = tasks(session, TaskKind.SURVEY_CALL)
+    assert (call.state, call.attempts) == ("failed", 3)
+    assert [c[2] for c in contacts(session) if c[0] == "voice"] == ["busy", "no-answer", "busy"]
+    assert (await runner.run_due()).claimed == 0
+
+
+async def test_answered_call_not_fixed_reopens_alerts_and_lists_a_task(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: the survey call is answered and the IVR stores 4 / not fixed. Expect the
+    request reopened, a status outbox event for the department, a not_fixed task."""
+    request = resolved_request(session)
+    session.add(Task(kind=TaskKind.SURVEY_CALL, request_id=request.id,
+                     citizen_id=request.citizen_id, due_at=T0, created_at=T0))
+    session.commit()
+    clock = Clock(T0 + timedelta(minutes=1))
+    runner = make_engine(engine, clock, actions=FakeActions(["answer"]))
+    assert (await runner.run_due()).outcomes == {"sent": 1}
+    [call] = tasks(session, TaskKind.SURVEY_CALL)
+    assert call.state == "waiting"
+    store_answer(session=session, request=request, rating=4, fixed=False, channel="phone",
+                 actor="ivr", now=clock.now)
+    session.commit()
+    report = await runner.run_due()
+    assert report.settled == {request.id: "reopened"}
+    session.refresh(request)
+    assert request.status == RequestStatus.REOPENED and request.survey_rating == 4
+    [not_fixed] = tasks(session, TaskKind.NOT_FIXED)
+    assert not_fixed.state == "pending" and not_fixed.request_id == request.id
+    [call] = tasks(session, TaskKind.SURVEY_CALL)
+    assert call.state == "done"
+    outbox = session.exec(select(OutboxItem).where(OutboxItem.request_id == request.id)).all()
+    assert [o.payload["request"]["status"] for o in outbox][-1] == "reopened"
+
+
+async def test_fixed_answer_closes_the_request_once(engine: Engine, session: Session) -> None:
+    request = resolved_request(session)
+    store_answer(session=session, request=request, rating=5, fixed=True, channel="sms",
+                 actor="citizen", now=T0 + timedelta(minutes=5))
+    session.commit()
+    first = make_engine(engine, Clock(T0 + timedelta(minutes=6)), owner="a")
+    second = make_engine(engine, Clock(T0 + timedelta(minutes=6)), owner="b")
+    assert (await first.run_due()).settled == {request.id: "closed"}
+    assert (await second.run_due()).settled == {}
+    session.refresh(request)
+    assert request.status == RequestStatus.CLOSED
+    assert tasks(session) == []  # answered before any survey was scheduled
+
+
+@pytest.mark.parametrize(("setup", "reason", "state"), [
+    ("opt_out", "opted-out", "skipped"),
+    ("friday", "friday", "pending"),
+])
+async def test_policy_refusals_are_recorded_with_their_reason(
+    engine: Engine, session: Session, setup: str, reason: str, state: str
+) -> None:
+    request = resolved_request(session)
+    now = T0 + timedelta(hours=1)
+    if setup == "opt_out":
+        from callcenter.citizens.models import Citizen
+        citizen = session.get(Citizen, request.citizen_id)
+        assert citizen is not None
+        citizen.opted_out = True
+        session.add(citizen)
+        session.commit()
+    else:
+        now = T0 - timedelta(days=1) + timedelta(hours=1)  # Friday 11:30 Tehran
+        request.resolved_at = now - timedelta(hours=1)
+        session.add(request)
+        session.commit()
+    transport = CountingTransport()
+    await make_engine(engine, Clock(now), sms=sms_service(engine, transport)).run_due()
+    assert transport.sent == []
+    assert contacts(session) == [("sms", "skipped", reason)]
+    [task] = tasks(session)
+    assert task.state == state
+    if setup == "friday":
+        assert task.due_at == datetime(2026, 12, 5, 5, 30, tzinfo=UTC)  # Saturday 09:00
+
+
+class FreeAgents:
+    def __init__(self, *members: dict[str, Any]) -> None:
+        self.members = list(members)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"citizen-requests": {"members": self.members, "waiting": []}}
+
+
+def member(interface: str, **state: Any) -> dict[str, Any]:
+    return {"interface": interface, "name": interface, "paused": False, "in_call": False,
+            "device_state": "not_inuse", **state}
+
+
+async def test_auto_callback_rings_a_free_agent_then_the_citizen(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: a queued caller's callback task with 2101 paused and 2102 free; expect an
+    originate to PJSIP/2102 into [outbound] callback with CITIZEN=<national number>."""
+    from callcenter.citizens.services import get_or_create_citizen
+    citizen = get_or_create_citizen(session=session, phone="+989121112233")
+    session.commit()
+    session.add(Task(kind=TaskKind.CALLBACK, citizen_id=citizen.id, due_at=T0,
+                     created_at=T0, call_linkedid="1700.1"))
+    session.commit()
+    actions = FakeActions(["answer"])
+    config = EngineConfig(auto_callbacks=True)
+    agents = FreeAgents(member("PJSIP/2101", paused=True), member("PJSIP/2102"))
+    runner = make_engine(engine, Clock(T0), actions=actions, queue_state=agents,
+                         config=config)
+    assert (await runner.run_due()).outcomes == {"sent": 1}
+    [call] = actions.calls
+    assert call["channel"] == "PJSIP/2102" and call["exten"] == "callback"
+    assert call["variables"] == {"CITIZEN": "09121112233"}
+    [task] = tasks(session)
+    assert task.state == "done" and task.attempts == 1
+
+
+async def test_callbacks_wait_when_no_agent_is_free_or_auto_is_off(
+    engine: Engine, session: Session
+) -> None:
+    from callcenter.citizens.services import get_or_create_citizen
+    citizen = get_or_create_citizen(session=session, phone="+989121112233")
+    session.commit()
+    session.add(Task(kind=TaskKind.ABANDONED, citizen_id=citizen.id, due_at=T0, created_at=T0))
+    session.commit()
+    busy = FreeAgents(member("PJSIP/2101", in_call=True, device_state="inuse"))
+    actions = FakeActions([])
+    on = make_engine(engine, Clock(T0), actions=actions, queue_state=busy,
+                     config=EngineConfig(auto_callbacks=True))
+    assert (await on.run_due()).outcomes == {"no-free-agent": 1}
+    off = make_engine(engine, Clock(T0), actions=actions,
+                      queue_state=FreeAgents(member("PJSIP/2101")))
+    assert (await off.run_due()).claimed == 0
+    assert actions.calls == [] and tasks(session)[0].state == "pending"
+
+
+def run_in_thread(target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+def test_two_instances_with_their_own_engines_send_each_survey_exactly_once(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: 40 due surveys; two instances (threads, each with its own SQLAlchemy engine
+    and event loop) run passes concurrently until nothing is left. Expect 40 SMS, one per
+    citizen, and no error."""
+    import asyncio
+
+    from callcenter.db.engine import build_engine
+
+    for n in range(40):
+        resolved_request(session, phone=f"0913{5000000 + n}")
+    transport = CountingTransport()
+    url = engine.url.render_as_string(hide_password=False)
+    reports: list[dict[str, Any]] = []
+    barrier = threading.Barrier(2)
+
+    def instance(owner: str) -> None:
+        own = build_engine(url)
+        runner = make_engine(own, Clock(T0 + timedelta(hours=1)),
+                             sms=sms_service(own, transport), owner=owner,
+                             config=EngineConfig(batch=7, survey_delay=timedelta(hours=1)))
+        barrier.wait()
+        for _ in range(12):
+            reports.append(asyncio.run(runner.run_due()).as_dict())
+        own.dispose()
+
+    threads = [run_in_thread(lambda o=o: instance(o)) for o in ("one", "two")]  # type: ignore[misc]
+    for thread in threads:
+        thread.join(timeout=120)
+    phones = [to for to, _ in transport.sent]
+    assert len(phones) == 40 and len(set(phones)) == 40
+    assert not any(r.get("error") for r in reports)
+    assert sum(r["claimed"] for r in reports) == 40
+    assert {t.state for t in tasks(session)} == {"waiting"}
