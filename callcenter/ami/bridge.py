@@ -83,6 +83,5 @@ class AmiBridge:
             log.exception("AMI resync failed; the next login will try again")
             return
         self.queue_state.resync([*queue_events, *channels])
-        live = {c["Uniqueid"] for c in channels if c.get("Event") == "CoreShowChannel"}
-        self.tracker.reconcile(live)
+        self.tracker.reconcile(channels)
         self.resyncs += 1

@@ -78,10 +78,8 @@ def on_hangup(tracker: CallTracker, event: Event, out: Out) -> None:
     channel, call = found
     if not channel.is_local and call.first_real_hangup is None:
         call.first_real_hangup = channel.party
-    call.channels.discard(channel.uniqueid)
     tracker.drop_channel(channel)
-    if not call.channels:
-        tracker.end_call(call, tracker.now(event), out)
+    tracker.channel_gone(call, channel, tracker.now(event), out)
 
 
 def on_dial_begin(tracker: CallTracker, event: Event, out: Out) -> None:

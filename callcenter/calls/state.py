@@ -93,6 +93,8 @@ class Call:
     caller_name: str = ""
     caller_uniqueid: str | None = None
     joined_late: bool = False
+    inventory_complete: bool = True  # every channel of the call is known to the tracker
+    originator_gone: bool = False
     state: CallState = CallState.STARTED
     channels: set[str] = field(default_factory=set)
     legs: dict[str, Channel] = field(default_factory=dict)  # real (non-Local) channels seen
@@ -125,7 +127,7 @@ class Call:
     @property
     def parties(self) -> list[str]:
         """Every real party of the call, caller first, by their latest caller id."""
-        seen: dict[str, None] = {}
+        seen: dict[str, None] = {self.caller: None} if self.caller else {}
         for channel in self.legs.values():
             seen.setdefault(channel.party, None)
         seen.pop("", None)

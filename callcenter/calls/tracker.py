@@ -88,26 +88,57 @@ class CallTracker:
             out.extend(self.feed(event))
         return out
 
-    def reconcile(self, live_uniqueids: set[str], *, at: float | None = None) -> list[CallEvent]:
-        """After a reconnect: end every call none of whose channels is still up.
+    def reconcile(
+        self, channels: list[dict[str, str]], *, at: float | None = None
+    ) -> list[CallEvent]:
+        """After a (re)connect, align with the PBX's own list of live channels.
 
-        ``live_uniqueids`` comes from ``CoreShowChannels``; hangups missed while AMI was
-        down would otherwise leave those calls open forever.
+        ``channels`` are the ``CoreShowChannel`` events answering ``CoreShowChannels``.
+        Live channels are adopted (a call met mid-way then knows all its channels and
+        can end normally); calls none of whose channels is live any more are ended
+        (their hangups happened while AMI was down).
         """
         when = self._clock() if at is None else at
         out: Emit = []
-        for uniqueid in [u for u in self.channels if u not in live_uniqueids]:
-            channel = self.channels[uniqueid]
-            call = self.calls.get(channel.linkedid)
-            self.drop_channel(channel)
-            if call is not None:
+        live: set[str] = set()
+        for event in channels:
+            if event.get("Event", "CoreShowChannel") != "CoreShowChannel":
+                continue
+            found = self.touch(event, out)
+            if found is None:
+                continue
+            channel, _ = found
+            live.add(channel.uniqueid)
+            bridge_id = event.get("BridgeId")
+            if bridge_id:
+                self.bridges.setdefault(bridge_id, set()).add(channel.uniqueid)
+                channel.bridge = bridge_id
+        for call in list(self.calls.values()):
+            for uniqueid in [u for u in call.channels if u not in live]:
                 call.channels.discard(uniqueid)
-                if not call.channels:
-                    self.end_call(call, when, out)
+                stale = self.channels.get(uniqueid)
+                if stale is not None:
+                    self.drop_channel(stale)
+            call.inventory_complete = True
+            if not call.channels:
+                self.end_call(call, when, out)
         if out and self._on_event is not None:
             for domain_event in out:
                 self._on_event(domain_event)
         return out
+
+    def channel_gone(self, call: Call, channel: Channel, at: float, out: Emit) -> None:
+        """A channel of ``call`` hung up (or left it); end the call if it was the last.
+
+        A call met mid-way may have channels the tracker never saw: it ends only once
+        its first channel (``Uniqueid == Linkedid``) is gone too, or a reconcile said
+        its channel list is complete.
+        """
+        call.channels.discard(channel.uniqueid)
+        if channel.uniqueid == call.linkedid:
+            call.originator_gone = True
+        if not call.channels and (call.inventory_complete or call.originator_gone):
+            self.end_call(call, at, out)
 
     @property
     def active_calls(self) -> int:
@@ -154,21 +185,27 @@ class CallTracker:
         if moved:
             # An attended transfer brought this party into the call.
             call.add_leg(channel)
-        if uniqueid == call.caller_uniqueid and number is not None:
-            call.caller = channel.party
-            call.caller_name = _clean(channel.cid_name)
+        if uniqueid == linkedid:
+            call.add_leg(channel)
+            if number is not None:
+                call.caller = channel.party
+                call.caller_name = _clean(channel.cid_name)
         return channel, call
 
     def _start(self, channel: Channel, linkedid: str, event: AmiEvent, out: Emit) -> Call:
         # A Newchannel of the call's first channel is a clean start; anything else means
         # the tracker met this call already under way.
         late = not (event.get("Event") == "Newchannel" and channel.uniqueid == linkedid)
-        call = Call(linkedid=linkedid, started_at=self.now(event), joined_late=late)
-        if not channel.is_local:
-            call.caller_uniqueid = channel.uniqueid
+        call = Call(
+            linkedid=linkedid,
+            started_at=self.now(event),
+            joined_late=late,
+            inventory_complete=not late,
+            caller_uniqueid=linkedid,  # Asterisk gives a call the Uniqueid of its first channel
+        )
+        if channel.uniqueid == linkedid:
             call.caller = channel.party
-            call.caller_name = _clean(event.get("CallerIDName", ""))
-            call.add_leg(channel)
+            call.caller_name = _clean(channel.cid_name)
         self.calls[linkedid] = call
         out.append(
             CallStarted(
@@ -186,9 +223,7 @@ class CallTracker:
         old = self.calls.get(channel.linkedid)
         channel.linkedid = linkedid
         if old is not None:
-            old.channels.discard(channel.uniqueid)
-            if not old.channels:
-                self.end_call(old, self.now(event), out)
+            self.channel_gone(old, channel, self.now(event), out)
 
     def drop_channel(self, channel: Channel) -> None:
         self.channels.pop(channel.uniqueid, None)

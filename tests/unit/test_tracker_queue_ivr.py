@@ -203,15 +203,50 @@ def test_late_events_and_garbage_never_crash_and_end_once() -> None:
         ]
     )
     ended = [x.linkedid for x in out if isinstance(x, ev.CallEnded)]
-    assert ended == [LID, "z"]  # y is still waiting in its queue
-    assert tracker.active_calls == 1
+    # y is still waiting in its queue; z was met at the hangup of a channel that is not
+    # its first, so it stays open until its first channel hangs up or a reconcile.
+    assert ended == [LID]
+    assert sorted(tracker.calls) == ["y", "z"]
     assert tracker.errors == 0
 
 
 def test_reconcile_ends_calls_whose_channels_vanished() -> None:
     tracker = CallTracker(clock=lambda: 50.0)
     tracker.feed_all(first_agent_misses_second_answers()[:10])
-    assert tracker.reconcile({"other"}) and tracker.active_calls == 0
+    other = {
+        "Event": "CoreShowChannel",
+        "Channel": "PJSIP/2105-00000009",
+        "Uniqueid": "9.9",
+        "Linkedid": "9.9",
+        "CallerIDNum": "2105",
+    }
+    out = tracker.reconcile([other, {"Event": "CoreShowChannelsComplete"}])
+    (ended,) = only(out, ev.CallEnded)
+    assert ended.linkedid == LID
+    assert list(tracker.calls) == ["9.9"]  # the live call is adopted
+
+
+def test_a_call_met_mid_way_ends_only_when_its_first_channel_is_gone() -> None:
+    tracker = CallTracker(clock=lambda: 0.0)
+    stream = first_agent_misses_second_answers()
+    start = next(i for i, x in enumerate(stream) if x["Event"] == "BridgeEnter")
+    # Met at the bridge: a Local-free agent leg hangs up first, the caller is still up.
+    out = tracker.feed_all(stream[start + 2 :])
+    (ended,) = only(out, ev.CallEnded)
+    assert ended.joined_late is True
+    assert ended.caller == "09131234567"
+    assert ended.parties[0] == "09131234567"
+
+
+def test_reconcile_completes_a_late_call_so_it_can_end() -> None:
+    tracker = CallTracker(clock=lambda: 0.0)
+    agent_leg = {"Event": "CoreShowChannel", **agent(2), "BridgeId": "b1"}
+    caller_leg = {"Event": "CoreShowChannel", **CALLER, "BridgeId": "b1"}
+    out = tracker.reconcile([agent_leg, caller_leg])
+    assert only(out, ev.CallStarted)[0].joined_late is True
+    out = tracker.feed_all([e("Hangup", 200, CALLER), e("Hangup", 201, agent(2))])
+    (ended,) = only(out, ev.CallEnded)
+    assert ended.ended_at == 201.0
 
 
 def test_call_state_refuses_unlisted_moves() -> None:
