@@ -33,6 +33,7 @@ class AmiBridge:
         secret: str,
         on_call_event: Callable[[CallEvent], None] | None = None,
         max_backoff: float = 30.0,
+        resync_interval: float = 300.0,
     ) -> None:
         self.tracker = CallTracker(on_event=on_call_event)
         self.queue_state = QueueState()
@@ -51,9 +52,23 @@ class AmiBridge:
         self.actions = AmiActions(manager=self.manager)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.resyncs = 0
+        self._resync_interval = resync_interval
 
     def start(self) -> None:
         self.manager.start()
+        self._keep(asyncio.get_running_loop().create_task(self._sweep()))
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sweep(self) -> None:
+        # Besides every login, resync now and then: a hangup lost in a burst or a call
+        # met mid-way whose first channel had already gone would otherwise stay open.
+        while True:
+            await asyncio.sleep(self._resync_interval)
+            if self.manager.is_ready:
+                await self.resync()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -70,9 +85,7 @@ class AmiBridge:
         }
 
     def _on_login(self, manager: BridgeManager) -> None:
-        task = asyncio.get_running_loop().create_task(self.resync())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._keep(asyncio.get_running_loop().create_task(self.resync()))
 
     async def resync(self) -> None:
         """Rebuild queue state and close calls that ended while we were away."""

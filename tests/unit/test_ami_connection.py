@@ -318,6 +318,7 @@ async def test_bridge_resyncs_on_login_and_routes_events_through_the_table(
         username="bridge",
         secret="s",
         on_call_event=seen.append,
+        resync_interval=0.2,
     )
     bridge.start()
     try:
@@ -338,6 +339,7 @@ async def test_bridge_resyncs_on_login_and_routes_events_through_the_table(
         assert seen[1].outcome == "ivr_only"
         health = bridge.health()
         assert health["state"] == "connected" and health["active_calls"] == 0
+        await wait_for(lambda: bridge.resyncs >= 2)  # the periodic sweep
     finally:
         await bridge.stop()
 
