@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from callcenter.followups.cli import followups_app
 from callcenter.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="137 contact-center bridge: Asterisk AMI/AGI, IVR, panels, requests.",
@@ -17,6 +18,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(followups_app, name="followups")
 
 EXIT_CONFIG = 2
 

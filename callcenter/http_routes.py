@@ -11,6 +11,7 @@ from callcenter.agent_panel.http import router as agent_panel_router
 from callcenter.agent_panel.testing import router as test_hooks_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
+from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
 from callcenter.open311.http import router as open311_router
@@ -36,4 +37,5 @@ def routers() -> list[APIRouter]:
         test_hooks_router,
         intake_router,
         crm_router,
+        followups_router,
     ]

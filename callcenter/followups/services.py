@@ -1,4 +1,4 @@
-"""Follow-up tasks on the agents' list (the engine that runs them builds on this)."""
+"""Follow-up tasks on the agents' list: create, list, close by hand, manual survey answers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.clock import utcnow
+from callcenter.errors import Conflict, InvalidInput, NotFound
 from callcenter.followups.models import Task, TaskKind, TaskState
+from callcenter.followups.surveys import settle_request, store_answer
+
+CLOSED_STATES = frozenset({TaskState.DONE, TaskState.FAILED, TaskState.CANCELLED,
+                           TaskState.SKIPPED})
 
 
 def create_task(
@@ -52,3 +58,57 @@ def open_tasks(
     if kinds:
         query = query.where(col(Task.kind).in_(list(kinds)))
     return session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
+
+
+def get_task(*, session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("no such follow-up task", task_id=task_id)
+    return task
+
+
+def complete_task(
+    *, session: Session, task_id: int, actor: str, outcome: str = "done",
+    note: str | None = None,
+) -> Task:
+    """An agent closes a task by hand (``done`` or ``cancelled``), keeping who and why."""
+    if outcome not in (TaskState.DONE, TaskState.CANCELLED):
+        raise InvalidInput("outcome must be done or cancelled", outcome=outcome)
+    task = get_task(session=session, task_id=task_id)
+    if task.state in CLOSED_STATES:
+        raise Conflict("task already closed", task_id=task_id, state=task.state)
+    now = utcnow()
+    task.state, task.updated_at = TaskState(outcome), now
+    task.claimed_by = task.claimed_until = None
+    task.result = {**(task.result or {}), "closed_by": actor}
+    task.note = note or task.note
+    session.add(task)
+    session.flush()
+    return task
+
+
+def record_manual_survey(
+    *, session: Session, task_id: int, rating: int, fixed: bool | None, actor: str,
+) -> str | None:
+    """Answers an agent typed after a survey call from the list: stored on the request,
+    the task done, and the request closed or reopened at once. Returns the new status."""
+    if not 1 <= rating <= 5:
+        raise InvalidInput("rating must be 1 to 5", rating=rating)
+    task = get_task(session=session, task_id=task_id)
+    request = session.get(CitizenRequest, task.request_id) if task.request_id else None
+    if request is None:
+        raise InvalidInput("this task is not about a request", task_id=task_id)
+    if request.status != RequestStatus.RESOLVED:
+        raise Conflict("the request is not awaiting a survey", status=request.status)
+    now = utcnow()
+    store_answer(session=session, request=request, rating=rating, fixed=fixed,
+                 channel="phone", actor=actor, now=now)
+    session.flush()
+    status = settle_request(session=session, request_id=request.id,  # type: ignore[arg-type]
+                            now=now)
+    if task.state not in CLOSED_STATES:
+        task.state, task.updated_at = TaskState.DONE, now
+        task.result = {**(task.result or {}), "rating": rating, "fixed": fixed,
+                       "entered_by": actor}
+        session.add(task)
+    return status

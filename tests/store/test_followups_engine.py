@@ -20,7 +20,7 @@ from callcenter.ami.exceptions import OriginateFailed
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status, create_request
 from callcenter.followups.engine import EngineConfig, FollowupEngine
-from callcenter.followups.models import ContactAttempt, Task, TaskKind, TaskState
+from callcenter.followups.models import ContactAttempt, Task, TaskKind
 from callcenter.followups.policy import build_policy
 from callcenter.followups.surveys import store_answer
 from callcenter.reference.hours import Holidays

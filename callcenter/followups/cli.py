@@ -1,0 +1,65 @@
+"""``callcenter followups list|run-due``: the operators' view of the follow-up engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+followups_app = typer.Typer(help="Follow-ups: surveys, callbacks, the agents' list.",
+                            no_args_is_help=True)
+
+
+@followups_app.command("list")
+def list_tasks(
+    kind: Annotated[list[str] | None, typer.Option(help="Only these kinds")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line")] = False,
+) -> None:
+    """Open follow-ups (pending, claimed, waiting), oldest due first."""
+    from callcenter.app import prepare_store
+    from callcenter.cli import settings_or_exit
+    from callcenter.db.engine import build_engine, session_scope
+    from callcenter.followups.services import open_tasks
+
+    engine = build_engine(settings_or_exit().database_url)
+    prepare_store(engine)
+    with session_scope(engine) as session:
+        rows = open_tasks(session=session, kinds=kind or ())
+        for task in rows:
+            fields = {"id": task.id, "kind": task.kind, "state": task.state,
+                      "due_at": task.due_at.isoformat(), "attempts": task.attempts,
+                      "max_attempts": task.max_attempts, "request_id": task.request_id,
+                      "assigned_user_id": task.assigned_user_id, "note": task.note}
+            if as_json:
+                typer.echo(json.dumps(fields, ensure_ascii=False))
+            else:
+                typer.echo("{id:>6} {kind:<12} {state:<8} {due_at} {attempts}/{max_attempts} "
+                           "request={request_id} user={assigned_user_id} {note}"
+                           .format(**fields))
+        if not as_json:
+            typer.echo(f"{len(rows)} open follow-up(s)")
+
+
+@followups_app.command("run-due")
+def run_due() -> None:
+    """One engine pass now: schedule surveys, settle answers, send due SMS surveys.
+
+    Survey calls and automatic callbacks need the AMI connection of ``serve``; this
+    command leaves them for it.
+    """
+    from callcenter.app import prepare_store
+    from callcenter.cli import settings_or_exit
+    from callcenter.db.engine import build_engine
+    from callcenter.followups.engine import EngineConfig, FollowupEngine, policy_from_settings
+    from callcenter.sms.wiring import build_sms
+
+    settings = settings_or_exit()
+    engine = build_engine(settings.database_url)
+    prepare_store(engine)
+    runner = FollowupEngine(engine=engine, config=EngineConfig.from_settings(settings),
+                            policy=policy_from_settings(settings),
+                            sms=build_sms(settings, engine))
+    report = asyncio.run(runner.run_due())
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
