@@ -25,6 +25,7 @@ SCENARIOS = Path(__file__).with_name("sipp")
 PCAP_DIR = Path("/usr/share/sip-tester")
 PBX_HOST = "127.0.0.1"
 PBX_SIP_PORT = 5060
+CITIZENS_TRUNK_PORT = "5090"  # where Asterisk sends outbound calls (pjsip.conf [citizens] aor)
 DTMF_NAMES = {"#": "pound", "*": "star"} | {d: d for d in "0123456789"}
 
 
@@ -310,6 +311,38 @@ class SippRunner:
         up after ``talk_for``; with ``answer_after=None`` it never answers and
         each call ends when Asterisk cancels the ringing.
         """
+        return await self._answerer(
+            f"agent-{extension}",
+            agent_sip_port(extension),
+            answer_after,
+            talk_for,
+            calls,
+            max_seconds,
+        )
+
+    async def called_citizen(
+        self,
+        *,
+        answer_after: float | None = 1.0,
+        talk_for: float = 5.0,
+        calls: int = 1,
+        max_seconds: float = 60,
+    ) -> SippProcess:
+        """The citizens' side of outbound calls (survey, callback): the trunk's
+        contact sip:127.0.0.1:5090 (pjsip.conf). Same behaviour as ``agent``."""
+        return await self._answerer(
+            "called-citizen", CITIZENS_TRUNK_PORT, answer_after, talk_for, calls, max_seconds
+        )
+
+    async def _answerer(
+        self,
+        name: str,
+        port: str,
+        answer_after: float | None,
+        talk_for: float,
+        calls: int,
+        max_seconds: float,
+    ) -> SippProcess:
         scenario = (SCENARIOS / "agent_uas.xml").read_text()
         if answer_after is None:
             forever = str(round(max_seconds * 1000))
@@ -322,8 +355,8 @@ class SippRunner:
             scenario = scenario.replace("@@ANSWER_BLOCK@@", block)
             headers = (SCENARIOS / "agent_bye_headers.xml").read_text()
             scenario = scenario.replace("@@BYE_HEADERS@@", headers)
-        args = ["-p", agent_sip_port(extension), "-m", str(calls)]
-        return await self._start(f"agent-{extension}", scenario, args, max_seconds)
+        args = ["-p", port, "-m", str(calls)]
+        return await self._start(name, scenario, args, max_seconds)
 
 
 def agent_sip_port(extension: str) -> str:
