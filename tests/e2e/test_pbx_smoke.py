@@ -174,3 +174,32 @@ async def test_spoken_message_is_recorded_where_the_host_reads_it(
     # SIPp's sample is ~7 s of speech: several seconds of sound, not silence.
     assert len(samples) > 8000 * 4
     assert max(abs(s) for s in samples) > 1000
+
+
+async def test_waiting_caller_presses_1_for_a_callback(
+    ami: AmiClient, sipp: SippRunner, agi_server: StartAgi
+) -> None:
+    async def ivr(session: AgiSession) -> None:
+        if session.script == "main":
+            await session.command("SET VARIABLE IVR_NEXT queue")
+
+    agi = await agi_server(ivr)
+    # No agent in the queue: the caller waits (joinempty) and presses 1.
+    citizen = await sipp.citizen(
+        callers=["09132223333"], steps=[Pause(2), Digits("1"), AwaitHangup(15)]
+    )
+    called = await citizen.wait()
+
+    assert called.ok, called.describe()
+    assert called.outcomes == ["answered", "remote_bye"], called.describe()
+    assert [s.script for s in agi.sessions] == ["main", "callback"]
+    callback = agi.sessions[1]
+    assert callback.headers["agi_callerid"] == "09132223333"
+    assert callback.headers["agi_context"] == "queue-exit"
+    uid = (await caller_channel(ami, "09132223333"))["Uniqueid"]
+    in_order(
+        ami.events,
+        ("QueueCallerJoin", {"Uniqueid": uid, "Queue": QUEUE}),
+        ("QueueCallerLeave", {"Uniqueid": uid, "Queue": QUEUE}),
+        ("Newexten", {"Uniqueid": uid, "Context": "queue-exit", "Application": "AGI"}),
+    )
