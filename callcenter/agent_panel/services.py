@@ -42,6 +42,14 @@ def category_digit(path: Sequence[str]) -> int | None:
     return None
 
 
+def national(phone: str) -> str:
+    """``+989131234567`` -> ``0913 123 4567`` (how people here read and say it)."""
+    if phone.startswith("+98") and len(phone) == 13:
+        rest = "0" + phone[3:]
+        return f"{rest[:4]} {rest[4:7]} {rest[7:]}"
+    return phone
+
+
 def _iso(value: Any) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
@@ -122,6 +130,7 @@ def build_pop(*, session: Session, event: AgentRinging) -> dict[str, Any]:
         "queue": event.queue,
         "caller": event.caller,
         "phone": phone or event.caller,
+        "phone_display": national(phone) if phone else event.caller,
         "caller_name": (citizen.name if citizen and citizen.name else event.caller_name) or "",
         "known_citizen": citizen is not None,
         "ivr_path": ivr_steps(event.ivr_path),

@@ -75,7 +75,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "wait": ("انتظار", "Wait"),
     "agents": ("کارشناسان", "Agents"),
     "with_whom": ("با", "With"),
-    "since": ("از", "Since"),
+    "since": ("مدت", "For"),
     "today": ("امروز", "Today"),
     "offered": ("ورودی", "Offered"),
     "answered": ("پاسخ‌داده", "Answered"),
@@ -131,6 +131,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "threshold": ("آستانه", "Threshold"),
     "live_calls": ("تماس‌های جاری", "Calls now"),
     "ivr_seconds": ("مدت در منو", "Time in IVR"),
+    "ivr_menu": ("منو", "Menu"),
+    "ivr_category": ("موضوع", "Category"),
+    "ivr_recorded": ("پیام ضبط شد", "Message recorded"),
+    "ivr_code": ("کد پیگیری", "Tracking code"),
+    "ivr_callback": ("درخواست تماس", "Callback"),
 }
 
 

@@ -1,7 +1,7 @@
 /* Agent panel: state bar, screen-pop over /agent/ws, request form, walk-in form. */
 "use strict";
 (() => {
-  const { boot, t, num, when, dur, named, el, row, fill, flash, post, socket } = CC;
+  const { boot, t, num, when, dur, named, ivrPath, el, row, fill, flash, post, socket } = CC;
   const $ = (id) => document.getElementById(id);
   const form = $("pop-form");
   let state = boot.state || { state: "logged_out", since: 0, reason: "" };
@@ -62,9 +62,9 @@
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
     $("pop-ended").hidden = true;
-    $("pop-phone").textContent = num(pop.phone);
+    $("pop-phone").textContent = num(pop.phone_display);
     $("pop-name").textContent = pop.caller_name || t("unknown_name");
-    $("pop-ivr").textContent = pop.ivr_path.length ? pop.ivr_path.join(" › ") : t("none");
+    $("pop-ivr").textContent = pop.ivr_path.length ? ivrPath(pop.ivr_path) : t("none");
     const ir = pop.ivr_request;
     $("pop-ivr-request").textContent = ir
       ? num(ir.tracking_code) + " · " + t("status_" + ir.status) + " · " + named(ir.department) : t("none");
@@ -73,7 +73,7 @@
     fill($("pop-calls"), pop.calls.map((c) => row(when(c.at), t("outcome_" + c.outcome), num(c.agent))), t("none"));
     form.reset();
     form.elements.linkedid.value = pop.linkedid;
-    form.elements.phone.value = pop.phone;
+    form.elements.phone.value = pop.phone_display;
     form.elements.citizen_name.value = pop.caller_name || "";
     const p = pop.prefill;
     form.elements.category_code.value = p.category_code || "";
@@ -81,7 +81,7 @@
     form.elements.description.value = p.description || "";
     if (p.tracking_code) pickExisting(p.tracking_code); else { form.elements.mode.value = "new"; syncMode(); }
     form.querySelector("button[type=submit]").disabled = false;
-    document.title = "☎ " + num(pop.phone) + " · " + t("agent_panel");
+    document.title = "☎ " + num(pop.phone_display) + " · " + t("agent_panel");
   };
 
   form.addEventListener("submit", async (e) => {

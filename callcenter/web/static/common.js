@@ -28,6 +28,12 @@ const CC = (() => {
     return num((h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0"));
   };
   const pct = (v) => (v === null || v === undefined) ? "—" : num(Math.round(v * 100)) + (fa ? "٪" : "%");
+  /* "menu:1>category:3" steps -> "منو ۱ › موضوع ۳" */
+  const ivrPath = (steps) => steps.map((step) => {
+    const [name, value] = step.split(":");
+    const label = t("ivr_" + name);
+    return (label === "ivr_" + name ? name : label) + (value !== undefined ? " " + num(value) : "");
+  }).join(" › ");
   const named = (obj) => obj ? (fa ? obj.fa : obj.en) : "";
   /* Build an element safely: text only, never innerHTML with data. */
   const el = (tag, attrs, ...children) => {
@@ -81,5 +87,5 @@ const CC = (() => {
     open();
   };
   document.querySelectorAll(".jdate[data-iso]").forEach((n) => { n.textContent = when(n.dataset.iso); });
-  return { boot, fa, t, num, when, dur, pct, named, el, row, fill, flash, post, socket };
+  return { boot, fa, t, num, when, dur, pct, named, ivrPath, el, row, fill, flash, post, socket };
 })();

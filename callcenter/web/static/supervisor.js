@@ -1,7 +1,7 @@
 /* Supervisor page: live picture and today's figures pushed over /supervisor/ws. */
 "use strict";
 (() => {
-  const { t, num, when, dur, pct, named, el, row, fill, flash, post, socket } = CC;
+  const { t, num, when, dur, pct, named, ivrPath, el, row, fill, flash, post, socket } = CC;
   const $ = (id) => document.getElementById(id);
   let live = null, liveAt = 0;
 
@@ -11,7 +11,7 @@
     fill($("waiting"), live.waiting.map((w) => row(num(w.position),
       el("span", { dir: "ltr" }, num(w.caller)), dur(w.wait_seconds + extra))), t("no_waiting"));
     fill($("ivr"), live.in_ivr.map((c) => row(el("span", { dir: "ltr" }, num(c.caller)),
-      c.path.join(" › "), dur(c.seconds + extra))), t("none"));
+      ivrPath(c.path), dur(c.seconds + extra))), t("none"));
     $("t-longest").textContent = live.waiting.length ? dur(live.longest_wait + extra) : dur(0);
     fill($("agents"), live.agents.map((a) => {
       const tr = row(num(a.extension), a.name || "",
