@@ -75,6 +75,7 @@ async def test_sms_survey_reaches_twilio_and_a_signed_reply_closes_the_request(
         reply = await client.post("/sms/twilio/inbound", content=urlencode(params), headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": signature})
+    app.state.container.engine.dispose()
     assert reply.status_code == 200
     session.expire_all()
     stored = session.get(CitizenRequest, request.id)
