@@ -40,6 +40,7 @@ from callcenter.followups.models import TaskKind
 from callcenter.followups.policy import ContactPolicy, build_policy
 from callcenter.followups.store import TaskView, claim_due, load_view
 from callcenter.followups.surveys import schedule_surveys, settle_answered
+from callcenter.reference.hours import Holidays
 from callcenter.settings import Settings
 
 if TYPE_CHECKING:
@@ -86,10 +87,13 @@ class EngineConfig:
 
 
 def policy_from_settings(settings: Settings) -> ContactPolicy:
+    # ``holidays_file`` is the foundation's setting when present (else the shipped list).
+    holidays_file = getattr(settings, "holidays_file", None)
     return build_policy(zone=settings.timezone, opens=settings.calling_hours_start,
                         closes=settings.calling_hours_end,
                         open_on_friday=settings.calling_on_friday, cap=settings.contact_cap,
-                        period=timedelta(hours=settings.contact_cap_period_hours))
+                        period=timedelta(hours=settings.contact_cap_period_hours),
+                        holidays=Holidays.load(holidays_file) if holidays_file else None)
 
 
 @dataclass
