@@ -14,11 +14,16 @@ from collections import defaultdict
 from typing import Any
 
 from fastapi import WebSocket
+from sqlmodel import Session
 
 from callcenter.agent_panel.presence import AgentBoard, AgentPresence
-from callcenter.agent_panel.services import build_pop
+from callcenter.agent_panel.services import (
+    ReferenceNames,
+    first_pop,
+    load_reference_names,
+    pop_history,
+)
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
-from callcenter.db.engine import session_scope
 
 log = logging.getLogger(__name__)
 HUB_KEY = "agent_panel.hub"
@@ -34,6 +39,7 @@ class PanelHub:
         self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self.last_pop: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reference: ReferenceNames | None = None
         self.board.listen(self._on_presence)
         notifier = container.notifier
         self._unsubscribe = [
@@ -83,17 +89,30 @@ class PanelHub:
     # -- events in ----------------------------------------------------------------------
 
     async def on_ringing(self, event: AgentRinging) -> None:
+        """Two pushes: at once what the ring says, then the caller's history."""
         self.board.fire(event.agent, "ring", caller=event.caller, linkedid=event.linkedid)
-        engine = self._container.engine
-
-        def load() -> dict[str, Any]:
-            with session_scope(engine) as session:
-                return build_pop(session=session, event=event)
-
-        pop = await asyncio.to_thread(load)
+        reference = self._reference
+        if reference is None:
+            reference = await asyncio.to_thread(self._load_reference)
+        pop = first_pop(event=event, reference=reference)
         pop["pushed_at"] = time.time()
         self.last_pop[event.agent] = pop
         await self.send(event.agent, pop)
+        engine = self._container.engine
+
+        def load() -> dict[str, Any]:
+            with Session(engine) as session:  # read-only: nothing to commit
+                return pop_history(session=session, event=event, reference=reference)
+
+        history = await asyncio.to_thread(load)
+        history["pushed_at"] = time.time()
+        await self.send(event.agent, history)
+
+    def _load_reference(self) -> ReferenceNames:
+        with Session(self._container.engine) as session:
+            reference = load_reference_names(session=session)
+        self._reference = reference
+        return reference
 
     def on_no_answer(self, event: AgentNoAnswer) -> None:
         self.board.fire(event.agent, "no_answer", linkedid=event.linkedid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
@@ -15,7 +16,6 @@ from callcenter.cases.services import (
     change_status,
     create_request,
     get_request_by_code,
-    requests_for_phone,
 )
 from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import normalise_phone
@@ -54,23 +54,42 @@ def _iso(value: Any) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-def _names(session: Session, model: Any, code: str | None) -> dict[str, str] | None:
-    if not code:
-        return None
-    row = session.get(model, code)
-    return {"code": code, "fa": row.name_fa, "en": row.name_en} if row else {
-        "code": code, "fa": code, "en": code}
+@dataclass(frozen=True)
+class ReferenceNames:
+    """Names of categories, departments and neighbourhoods (read once: the pop is on the
+    hot path, and the reference tables only change when ``sync_reference`` runs)."""
+
+    names: dict[str, dict[str, dict[str, str]]]
+    category_by_digit: dict[int, str]
+
+    def of(self, kind: str, code: str | None) -> dict[str, str] | None:
+        if not code:
+            return None
+        return self.names[kind].get(code, {"code": code, "fa": code, "en": code})
 
 
-def request_summary(session: Session, request: CitizenRequest) -> dict[str, Any]:
+def load_reference_names(*, session: Session) -> ReferenceNames:
+    categories = session.exec(select(Category)).all()
+    rows: dict[str, Sequence[Category | Department | Neighbourhood]] = {
+        "category": categories,
+        "department": session.exec(select(Department)).all(),
+        "neighbourhood": session.exec(select(Neighbourhood)).all(),
+    }
+    names = {kind: {row.code: {"code": row.code, "fa": row.name_fa, "en": row.name_en}
+                    for row in found} for kind, found in rows.items()}
+    digits = {c.digit: c.code for c in categories}
+    return ReferenceNames(names=names, category_by_digit=digits)
+
+
+def request_summary(reference: ReferenceNames, request: CitizenRequest) -> dict[str, Any]:
     return {
         "tracking_code": request.tracking_code,
         "status": request.status,
         "open": request.status in OPEN_STATUSES,
         "channel": request.channel,
-        "category": _names(session, Category, request.category_code),
-        "department": _names(session, Department, request.department_code),
-        "neighbourhood": _names(session, Neighbourhood, request.neighbourhood_code),
+        "category": reference.of("category", request.category_code),
+        "department": reference.of("department", request.department_code),
+        "neighbourhood": reference.of("neighbourhood", request.neighbourhood_code),
         "description": request.description or "",
         "created_at": _iso(request.created_at),
         "deadline_at": _iso(request.deadline_at),
@@ -105,23 +124,10 @@ def earlier_calls(*, session: Session, citizen: Citizen | None, phone: str | Non
     ]
 
 
-def build_pop(*, session: Session, event: AgentRinging) -> dict[str, Any]:
-    """Everything the agent needs when the phone rings, JSON-ready."""
+def first_pop(*, event: AgentRinging, reference: ReferenceNames) -> dict[str, Any]:
+    """What the ring itself says (no store query): pushed the moment the phone rings."""
     phone = _safe_phone(event.caller)
-    citizen = find_citizen(session=session, phone=phone) if phone else None
-    requests = list(requests_for_phone(session=session, phone=phone))[:EARLIER_REQUESTS] \
-        if phone else []
-    ivr_request = None
-    if event.request_code:
-        try:
-            ivr_request = request_summary(
-                session, get_request_by_code(session=session, code=event.request_code))
-        except DomainError:
-            ivr_request = None
     digit = category_digit(event.ivr_path)
-    category = session.exec(select(Category).where(Category.digit == digit)).first() \
-        if digit is not None else None
-    summaries = [request_summary(session, r) for r in requests]
     return {
         "type": "pop",
         "linkedid": event.linkedid,
@@ -131,21 +137,61 @@ def build_pop(*, session: Session, event: AgentRinging) -> dict[str, Any]:
         "caller": event.caller,
         "phone": phone or event.caller,
         "phone_display": national(phone) if phone else event.caller,
+        "caller_name": event.caller_name or "",
+        "ivr_path": ivr_steps(event.ivr_path),
+        "ivr_request_code": event.request_code,
+        "prefill": {
+            "category_code": reference.category_by_digit.get(digit) if digit else None,
+            "neighbourhood_code": None,
+            "tracking_code": event.request_code,
+            "description": "",
+        },
+    }
+
+
+def pop_history(*, session: Session, event: AgentRinging,
+                reference: ReferenceNames) -> dict[str, Any]:
+    """The caller from the store: name, earlier calls and requests, open ones; follows
+    the first pop as ``pop_history`` for the same ``linkedid``."""
+    phone = _safe_phone(event.caller)
+    citizen = find_citizen(session=session, phone=phone) if phone else None
+    requests = session.exec(
+        select(CitizenRequest).where(CitizenRequest.citizen_id == citizen.id)
+        .order_by(col(CitizenRequest.created_at).desc(), col(CitizenRequest.id).desc())
+        .limit(EARLIER_REQUESTS)
+    ).all() if citizen else []
+    ivr_request = None
+    if event.request_code:
+        try:
+            ivr_request = request_summary(
+                reference, get_request_by_code(session=session, code=event.request_code))
+        except DomainError:
+            ivr_request = None
+    summaries = [request_summary(reference, r) for r in requests]
+    return {
+        "type": "pop_history",
+        "linkedid": event.linkedid,
+        "event_at": event.at,
         "caller_name": (citizen.name if citizen and citizen.name else event.caller_name) or "",
         "known_citizen": citizen is not None,
-        "ivr_path": ivr_steps(event.ivr_path),
+        "neighbourhood_code": citizen.neighbourhood_code if citizen else None,
         "ivr_request": ivr_request,
         "calls": earlier_calls(session=session, citizen=citizen, phone=event.caller,
                                exclude_linkedid=event.linkedid),
         "requests": summaries,
         "open_requests": [s for s in summaries if s["open"]],
-        "prefill": {
-            "category_code": category.code if category else None,
-            "neighbourhood_code": citizen.neighbourhood_code if citizen else None,
-            "tracking_code": ivr_request["tracking_code"] if ivr_request else None,
-            "description": "",
-        },
     }
+
+
+def build_pop(*, session: Session, event: AgentRinging,
+              reference: ReferenceNames | None = None) -> dict[str, Any]:
+    """The whole pop in one dict (the first pop merged with its history)."""
+    reference = reference or load_reference_names(session=session)
+    pop = first_pop(event=event, reference=reference)
+    history = pop_history(session=session, event=event, reference=reference)
+    pop.update({k: v for k, v in history.items() if k != "type"})
+    pop["prefill"]["neighbourhood_code"] = history["neighbourhood_code"]
+    return pop
 
 
 def save_from_pop(

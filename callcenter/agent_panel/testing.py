@@ -59,6 +59,19 @@ async def publish_event(name: str, request: Request) -> dict[str, Any]:
     return {"published": name, "at": event.at}
 
 
+@router.post("/test/events")
+async def publish_events(request: Request) -> dict[str, Any]:
+    """Publish a batch in one go, as the bridge does when one AMI read holds many events;
+    each event's ``at`` is the instant it is published."""
+    container = _guard(request)
+    batch = await request.json()
+    for item in batch:
+        body = {**item.get("body", {}), "at": None}
+        del body["at"]
+        container.notifier.publish(build_event(str(item.get("name")), body))
+    return {"published": len(batch)}
+
+
 @router.post("/test/queue-events")
 async def feed_queue(request: Request) -> dict[str, Any]:
     container = _guard(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -69,8 +70,10 @@ async def login_submit(
     if not tokens_match(expected, csrf_token):
         return _login_page(request, error="login_failed", code=403, next_path=_safe_next(next))
     client = request.client.host if request.client else "unknown"
-    outcome = log_in(engine=container.engine, limiter=state.limiter, username=username,
-                     password=password, client=client)
+    # argon2 is deliberately slow: verify in a thread, never on the event loop.
+    outcome = await asyncio.to_thread(
+        log_in, engine=container.engine, limiter=state.limiter, username=username,
+        password=password, client=client)
     if outcome.retry_after > 0:
         page = _login_page(request, error="login_throttled", code=429,
                            next_path=_safe_next(next))

@@ -34,6 +34,14 @@ def next_of_type(ws: Any, kind: str, limit: int = 10) -> dict[str, Any]:
     raise AssertionError(f"no {kind} message")
 
 
+def full_pop(ws: Any) -> dict[str, Any]:
+    """The pop and its history (two pushes, same linkedid), merged."""
+    pop = next_of_type(ws, "pop")
+    history = next_of_type(ws, "pop_history")
+    assert history["linkedid"] == pop["linkedid"]
+    return {**pop, **history}
+
+
 def seed_history(panels: Panels) -> str:
     """An earlier call and an open request of the caller 0913 123 4567."""
     with session_scope(panels.container.engine) as session:
@@ -56,7 +64,7 @@ def test_pop_reaches_only_the_ringing_agent(panels: Panels) -> None:
             reza.receive_json()
             panels.publish("AgentRinging", **ringing(agent="2102",
                                                      ivr_path=["menu:1>category:3"]))
-            pop = next_of_type(reza, "pop")
+            pop = full_pop(reza)
             # Then a ring for ali: ali's first message must be ali's own, never reza's pop.
             panels.publish("AgentRinging", **ringing(linkedid="L-ali", agent="2101"))
             first = next_of_type(ali, "pop")
@@ -97,7 +105,7 @@ def test_ivr_request_is_shown_and_prefilled(panels: Panels) -> None:
         ws.receive_json()
         panels.publish("AgentRinging", **ringing(request_code=code,
                                                  ivr_path=["menu:2", "followup"]))
-        pop = next_of_type(ws, "pop")
+        pop = full_pop(ws)
     assert pop["ivr_request"]["tracking_code"] == code
     assert pop["prefill"]["tracking_code"] == code
 

@@ -57,31 +57,47 @@
   };
   form.querySelectorAll("input[name=mode]").forEach((r) => r.addEventListener("change", syncMode));
 
+  /* The ring itself: number, IVR choices and the form, at once. */
   const showPop = (pop) => {
     $("pop").dataset.linkedid = pop.linkedid;
+    delete $("pop").dataset.saved;
+    delete $("pop").dataset.history;
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
     $("pop-ended").hidden = true;
     $("pop-phone").textContent = num(pop.phone_display);
     $("pop-name").textContent = pop.caller_name || t("unknown_name");
     $("pop-ivr").textContent = pop.ivr_path.length ? ivrPath(pop.ivr_path) : t("none");
-    const ir = pop.ivr_request;
-    $("pop-ivr-request").textContent = ir
-      ? num(ir.tracking_code) + " · " + t("status_" + ir.status) + " · " + named(ir.department) : t("none");
-    fill($("pop-open"), pop.open_requests.map((r) => requestRow(r, true)), t("none"));
-    fill($("pop-requests"), pop.requests.map((r) => requestRow(r, false)), t("none"));
-    fill($("pop-calls"), pop.calls.map((c) => row(when(c.at), t("outcome_" + c.outcome), num(c.agent))), t("none"));
+    $("pop-ivr-request").textContent = pop.ivr_request_code ? num(pop.ivr_request_code) : t("none");
+    ["pop-open", "pop-requests", "pop-calls"].forEach((id) => fill($(id), [], "…"));
     form.reset();
     form.elements.linkedid.value = pop.linkedid;
     form.elements.phone.value = pop.phone_display;
     form.elements.citizen_name.value = pop.caller_name || "";
     const p = pop.prefill;
     form.elements.category_code.value = p.category_code || "";
-    form.elements.neighbourhood_code.value = p.neighbourhood_code || "";
     form.elements.description.value = p.description || "";
     if (p.tracking_code) pickExisting(p.tracking_code); else { form.elements.mode.value = "new"; syncMode(); }
     form.querySelector("button[type=submit]").disabled = false;
     document.title = "☎ " + num(pop.phone_display) + " · " + t("agent_panel");
+  };
+
+  /* The caller's history from the store, a moment later. */
+  const showHistory = (h) => {
+    if ($("pop").dataset.linkedid !== h.linkedid) return;
+    $("pop").dataset.history = "1";
+    if (h.caller_name) {
+      $("pop-name").textContent = h.caller_name;
+      if (!form.elements.citizen_name.value) form.elements.citizen_name.value = h.caller_name;
+    }
+    const ir = h.ivr_request;
+    if (ir) $("pop-ivr-request").textContent =
+      num(ir.tracking_code) + " · " + t("status_" + ir.status) + " · " + named(ir.department);
+    fill($("pop-open"), h.open_requests.map((r) => requestRow(r, true)), t("none"));
+    fill($("pop-requests"), h.requests.map((r) => requestRow(r, false)), t("none"));
+    fill($("pop-calls"), h.calls.map((c) => row(when(c.at), t("outcome_" + c.outcome), num(c.agent))), t("none"));
+    if (h.neighbourhood_code && !form.elements.neighbourhood_code.value)
+      form.elements.neighbourhood_code.value = h.neighbourhood_code;
   };
 
   form.addEventListener("submit", async (e) => {
@@ -115,6 +131,7 @@
 
   socket("/agent/ws", (msg) => {
     if (msg.type === "pop") showPop(msg);
+    else if (msg.type === "pop_history") showHistory(msg);
     else if (msg.type === "state") { state = msg; renderState(); }
     else if (msg.type === "ended" && $("pop").dataset.linkedid === msg.linkedid) {
       $("pop-ended").hidden = false;
