@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     opening_time: time = time(7, 0)
     closing_time: time = time(22, 0)
     open_on_friday: bool = False
+    holidays_file: Path = PROJECT_ROOT / "config" / "reference" / "holidays.yaml"
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
 

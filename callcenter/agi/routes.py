@@ -24,7 +24,8 @@ from ivr_flows.flows import FlowHandler, build_flows
 def hours_of(settings: Settings) -> Hours:
     """The contact center's opening hours from settings and the holiday file."""
     return Hours(zone=ZoneInfo(settings.timezone), opens=settings.opening_time,
-                 closes=settings.closing_time, holidays=Holidays.load(),
+                 closes=settings.closing_time,
+                 holidays=Holidays.load(settings.holidays_file),
                  open_on_friday=settings.open_on_friday)
 
 

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 from agi_stub import AGI_HOST, AGI_PORT, AgiStub, Flow
+from bridge import Bridge, environment_without_callcenter
 from ami_client import AmiClient
 from pbx_sandbox import AGENTS, QUEUE, SANDBOX, SandboxPbx
 from sipp import SippRunner
 
 DEFAULT_ROOT = "/var/cache/callcenter/asterisk-root"
+NO_HOLIDAYS = Path(__file__).with_name("no-holidays.yaml")
 LOCK_WAIT_SECONDS = 900
 
 
@@ -142,22 +144,43 @@ async def agi_server() -> AsyncIterator[Callable[[Flow], Awaitable[AgiStub]]]:
 
 
 # --- The bridge under test ------------------------------------------------------
-# Later issues add a fixture here that runs ``callcenter serve`` (AMI bridge,
-# FastAGI server, web app) against the sandbox, with a temporary database. It
-# takes its environment from ``bridge_env`` below and replaces ``agi_server``
-# for tests of the real IVR flows (both listen on 127.0.0.1:4573).
+# ``bridge`` runs the real ``callcenter serve`` (AMI bridge, FastAGI server with the
+# 137 flows, web app) against the sandbox with a temporary SQLite store. It takes the
+# place of ``agi_server`` (both listen on 127.0.0.1:4573): use one or the other.
 
 
 @pytest.fixture
 def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
     """Environment for a ``callcenter serve`` pointed at the sandbox PBX."""
-    env = dict(os.environ)
+    env = environment_without_callcenter()
     env.update(
         CALLCENTER_AMI_HOST=pbx.ami_host,
         CALLCENTER_AMI_PORT=str(pbx.ami_port),
         CALLCENTER_AMI_USER=pbx.ami_user,
         CALLCENTER_AMI_SECRET=pbx.ami_secret,
         CALLCENTER_PBX_LOG_DIR=str(pbx.log_dir),
+        # Open around the clock, every day, no holidays: the menu under test must not
+        # depend on when CI runs (the out-of-hours test sets its own hours).
+        CALLCENTER_OPENING_TIME="00:00:00",
+        CALLCENTER_CLOSING_TIME="23:59:59",
+        CALLCENTER_OPEN_ON_FRIDAY="true",
+        CALLCENTER_HOLIDAYS_FILE=str(NO_HOLIDAYS),
+        # Recover only calls of this test from Asterisk's records, not earlier runs'.
+        CALLCENTER_RECOVERY_LOOKBACK_HOURS="0.02",
         CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",
     )
     return env
+
+
+@pytest.fixture
+def bridge(bridge_env: dict[str, str], tmp_path: Path, ami: AmiClient) -> Iterator[Bridge]:
+    """A started ``callcenter serve`` (AMI logged in and resynced, FastAGI listening)."""
+    with socket.socket() as probe:
+        if probe.connect_ex((AGI_HOST, AGI_PORT)) == 0:
+            pytest.fail(f"FastAGI port {AGI_PORT} is taken (a callcenter serve running?)")
+    workdir = tmp_path / "bridge"
+    workdir.mkdir()
+    server = Bridge(env=bridge_env, workdir=workdir)
+    server.start()
+    yield server
+    server.close()
