@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from agi_stub import AGI_HOST, AGI_PORT, AgiStub, Flow
-from bridge import Bridge, environment_without_callcenter
 from ami_client import AmiClient
+from bridge import Bridge, environment_without_callcenter
 from pbx_sandbox import AGENTS, QUEUE, SANDBOX, SandboxPbx
 from sipp import SippRunner
 

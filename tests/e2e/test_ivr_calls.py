@@ -13,7 +13,7 @@ import time
 
 from ami_client import AmiClient
 from bridge import Bridge
-from pbx_sandbox import QUEUE, SandboxPbx
+from pbx_sandbox import SandboxPbx
 from sipp import Audio, AwaitHangup, Digits, Pause, SippRunner
 from sqlmodel import Session, select
 
@@ -48,8 +48,8 @@ async def test_new_request_by_voice(
     started = time.time()
     citizen = await sipp.citizen(
         callers=["09131234567"],
-        steps=[Pause(GREETING + NO_AGENTS), Digits("1"), Pause(1.5), Digits("3"), Pause(14.5), Audio(),
-               Digits("#"), AwaitHangup(45)],
+        steps=[Pause(GREETING + NO_AGENTS), Digits("1"), Pause(1.5), Digits("3"),
+               Pause(14.5), Audio(), Digits("#"), AwaitHangup(45)],
         max_seconds=90,
     )
     result = await citizen.wait()
