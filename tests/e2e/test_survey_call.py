@@ -18,7 +18,9 @@ are played without listening; survey-rate (8.9 s) is read, so "4" must come afte
 from __future__ import annotations
 
 import asyncio
+import struct
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from ami_client import AmiClient
 from bridge import Bridge
@@ -40,13 +42,49 @@ ANSWER_TO_RATING = 19.0  # seconds from the answer to pressing "4"
 RATING_TO_FIXED = 2.5
 
 
-def survey_answerer_scenario() -> str:
+def rtp_fields(pcap: bytes) -> list[tuple[int, int]]:
+    """(offset of the RTP header, its length) of every packet of an Ethernet/IPv4/UDP pcap."""
+    found, offset = [], 24
+    while offset + 16 <= len(pcap):
+        (length,) = struct.unpack("<I", pcap[offset + 8:offset + 12])
+        packet = offset + 16
+        ip_header = (pcap[packet + 14] & 0x0F) * 4
+        found.append((packet + 14 + ip_header + 8, length))
+        offset = packet + length
+    return found
+
+
+def dtmf_after(key: str, previous: str, folder: Path) -> Path:
+    """SIPp's capture of ``key`` renumbered to follow the capture of ``previous``.
+
+    Each of SIPp's DTMF captures carries fixed RTP sequence numbers and timestamps, and
+    "2"'s are lower than "4"'s: Asterisk drops a "2" sent after a "4" as an old packet
+    (a real phone's numbers only grow). Same SSRC, so the numbers must continue; the UDP
+    checksum is cleared (0 = none in IPv4) since the payload header changed.
+    """
+    before = (PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[previous]}.pcap").read_bytes()
+    last_seq, last_ts = max(struct.unpack(">HI", before[at + 2:at + 8])
+                            for at, _ in rtp_fields(before))
+    data = bytearray((PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap").read_bytes())
+    fields = rtp_fields(bytes(data))
+    first_seq, first_ts = struct.unpack(">HI", bytes(data[fields[0][0] + 2:fields[0][0] + 8]))
+    for at, _ in fields:
+        seq, stamp = struct.unpack(">HI", bytes(data[at + 2:at + 8]))
+        struct.pack_into(">HI", data, at + 2, (last_seq + 10 + seq - first_seq) & 0xFFFF,
+                         (last_ts + 16000 + stamp - first_ts) & 0xFFFFFFFF)
+        struct.pack_into(">H", data, at - 2, 0)  # UDP checksum
+    path = folder / f"dtmf_{key}_after_{previous}.pcap"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def survey_answerer_scenario(folder: Path) -> str:
     """agent_uas.xml with an answer that presses 4, then 2, then waits for Asterisk's BYE."""
     block = (SCENARIOS / "agent_answer_block.xml").read_text()
     head, _sep, _tail = block.partition("  <pause milliseconds=\"@@TALK_MS@@\"/>")
     keys = [_pause(ANSWER_TO_RATING),
             _play(PCAP_DIR / f"dtmf_2833_{DTMF_NAMES['4']}.pcap"), _pause(RATING_TO_FIXED),
-            _play(PCAP_DIR / f"dtmf_2833_{DTMF_NAMES['2']}.pcap"), _pause(0.3)]
+            _play(dtmf_after("2", "4", folder)), _pause(0.3)]
     scenario = (SCENARIOS / "agent_uas.xml").read_text()
     scenario = scenario.replace("@@ANSWER_MS@@", "500")
     scenario = scenario.replace("@@BYE_HEADERS@@", "")
@@ -75,7 +113,7 @@ class Clock:
 
 
 async def test_no_sms_reply_leads_to_a_survey_call_where_4_then_2_reopens_the_request(
-    bridge: Bridge, sipp: SippRunner, ami: AmiClient
+    bridge: Bridge, sipp: SippRunner, ami: AmiClient, tmp_path: Path
 ) -> None:
     def resolve(session: Session) -> CitizenRequest:
         request = create_request(session=session, phone="09135550042", channel="phone",
@@ -109,7 +147,7 @@ async def test_no_sms_reply_leads_to_a_survey_call_where_4_then_2_reopens_the_re
         first = await engine.run_due()
         assert first.outcomes == {"sent": 1}, first.as_dict()  # the SMS survey
 
-        citizen = await sipp._start("survey-citizen", survey_answerer_scenario(),
+        citizen = await sipp._start("survey-citizen", survey_answerer_scenario(tmp_path),
                                     ["-p", CITIZENS_TRUNK_PORT, "-m", "1"], max_seconds=70)
         clock.offset = timedelta(hours=1, minutes=1)  # no reply within the window
         escalated = await engine.run_due()
