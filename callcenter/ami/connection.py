@@ -59,6 +59,9 @@ class BridgeManager(Manager):
             encoding="utf8",
             forgetable_actions=("ping", "login"),
         )
+        # panoramisk re-sends "awaiting actions" on FullyBooted from an unreferenced task;
+        # nothing awaits here any more (BridgeAMIProtocol fails them), so drop that hook.
+        self.callbacks["FullyBooted"].remove(self.send_awaiting_actions)
         self.backoff = backoff or Backoff()
         self._clock = clock
         self._login_hook = on_login

@@ -182,6 +182,8 @@ async def test_originate_pending_at_disconnect_fails_and_is_never_resent(
     await wait_for(lambda: fake_ami.logins == 2 and manager.is_ready)
     await asyncio.sleep(0.1)  # give a buggy re-send the chance to happen
     assert len(fake_ami.sent("Originate")) == 1
+    assert not manager.awaiting_actions
+    assert manager.send_awaiting_actions not in manager.callbacks["FullyBooted"]
 
 
 async def test_originate_follows_the_response_to_its_end(
