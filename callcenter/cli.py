@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from callcenter.ami.cli import ami_app
 from callcenter.followups.cli import followups_app
 from callcenter.settings import Settings, SettingsError, load_settings
 
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
 
 EXIT_CONFIG = 2

@@ -21,6 +21,7 @@ from callcenter.notifier import Notifier
 from callcenter.runtime import Part
 from callcenter.settings import Settings
 from callcenter.sms.wiring import build_sms
+from crm_bridge.part import ShahrbinPart
 from ivr_flows.prompts import missing_prompts
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ def telephony_parts(container: Container) -> list[Part]:
         parts.append(ami)
     parts.append(FastAgiPart(build_agi_server(settings, engine, container),
                              settings.sounds_dir))
+    parts.append(ShahrbinPart(settings=settings, engine=engine))
     parts.append(scheduler)
     container.extras["scheduler"] = scheduler.scheduler
     return parts

@@ -68,6 +68,7 @@ def apply_status_update(*, session: Session, config: ShahrbinConfig, data: dict[
     changed = request.status != ours
     if changed:
         change_status(session=session, request=request, to_status=ours, actor="shahrbin",
+                      notify_crm=False,
                       note=note if isinstance(note, str) else None,
                       data={"shahrbin_status": theirs,
                             "event_id": str(data.get(names.get("event_id", "event_id")))})

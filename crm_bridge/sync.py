@@ -1,8 +1,5 @@
-"""The status-change wrapper that also tells Shahrbin (same transaction).
-
-Until ``cases.services.change_status`` has a hook of its own, code that changes a
-request's status on our side calls this instead so the outbox sees the change.
-"""
+"""Kept for callers written before ``cases.services.change_status`` fed the outbox
+itself: it is now the same call."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from sqlmodel import Session
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status
-from crm_bridge.outbox import OutboxKind, enqueue
 
 
 def change_status_and_sync(
@@ -25,9 +21,5 @@ def change_status_and_sync(
     data: dict[str, Any] | None = None,
 ) -> CitizenRequest:
     """``change_status`` plus an outbox event; the caller commits both together."""
-    change_status(session=session, request=request, to_status=to_status, actor=actor,
-                  note=note, data=data)
-    session.flush()
-    enqueue(session=session, request=request, kind=OutboxKind.STATUS,
-            extra={"actor": actor, "note": note})
-    return request
+    return change_status(session=session, request=request, to_status=to_status, actor=actor,
+                         note=note, data=data)

@@ -53,9 +53,12 @@ class CallRecorder:
     def _recover(self) -> int:
         since = time.time() - self.settings.recovery_lookback_hours * 3600
         log_dir = self.settings.pbx_log_dir
-        found = recover_calls(cdr_file=log_dir / "cdr-csv" / "Master.csv",
-                              queue_log=log_dir / "queue_log",
-                              context=self.settings.pbx_inbound_context, since=since)
+        found = recover_calls(
+            cdr_file=log_dir / "cdr-csv" / "Master.csv",
+            queue_log=log_dir / "queue_log",
+            context=self.settings.pbx_inbound_context,
+            since=since,
+        )
         if not found:
             return 0
         with session_scope(self.engine) as session:
@@ -71,8 +74,7 @@ class CallRecorder:
         return added
 
     def health(self) -> dict[str, int]:
-        return {"recorded": self.recorded, "recovered": self.recovered,
-                "failures": self.failures}
+        return {"recorded": self.recorded, "recovered": self.recovered, "failures": self.failures}
 
 
 def _known_linkedids(session: Session, since: float) -> set[str]:

@@ -22,9 +22,24 @@ TAIL_BYTES = 8 * 1024 * 1024  # read at most the newest 8 MB of each file
 
 # Master.csv columns with loguniqueid=yes and loguserfield=yes (cdr.conf [csv]).
 CDR_COLUMNS = (
-    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
-    "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
-    "uniqueid", "userfield",
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "uniqueid",
+    "userfield",
 )
 
 
@@ -118,10 +133,16 @@ def parse_cdr(text: str, *, context: str) -> dict[str, dict[str, object]]:
             continue
         if start is None or end is None:
             continue
-        call = calls.setdefault(record["uniqueid"], {
-            "caller": record["src"], "name": _clid_name(record["clid"]), "start": start,
-            "end": end, "userfield": record.get("userfield", ""),
-        })
+        call = calls.setdefault(
+            record["uniqueid"],
+            {
+                "caller": record["src"],
+                "name": _clid_name(record["clid"]),
+                "start": start,
+                "end": end,
+                "userfield": record.get("userfield", ""),
+            },
+        )
         call["start"] = min(float(call["start"]), start)  # type: ignore[arg-type]
         call["end"] = max(float(call["end"]), end)  # type: ignore[arg-type]
     return calls
@@ -132,8 +153,9 @@ def _clid_name(clid: str) -> str:
     return name
 
 
-def recover_calls(*, cdr_file: Path, queue_log: Path, context: str, since: float
-                  ) -> list[CallEnded]:
+def recover_calls(
+    *, cdr_file: Path, queue_log: Path, context: str, since: float
+) -> list[CallEnded]:
     """Calls that ended after ``since`` according to Asterisk's own records."""
     if not cdr_file.exists():
         log.warning("call recovery: no CDR file at %s", cdr_file)
@@ -142,24 +164,37 @@ def recover_calls(*, cdr_file: Path, queue_log: Path, context: str, since: float
     return list(_ended(parse_cdr(_tail(cdr_file), context=context), trails, since))
 
 
-def _ended(calls: dict[str, dict[str, object]], trails: dict[str, QueueTrail], since: float
-           ) -> Iterable[CallEnded]:
+def _ended(
+    calls: dict[str, dict[str, object]], trails: dict[str, QueueTrail], since: float
+) -> Iterable[CallEnded]:
     for uniqueid, call in calls.items():
         end = float(call["end"])  # type: ignore[arg-type]
         if end < since:
             continue
         start = float(call["start"])  # type: ignore[arg-type]
         trail = trails.get(uniqueid)
-        outcome = trail.outcome if trail and trail.outcome else (
-            Outcome.ABANDONED if trail and trail.queue else Outcome.IVR_ONLY)
+        outcome = (
+            trail.outcome
+            if trail and trail.outcome
+            else (Outcome.ABANDONED if trail and trail.queue else Outcome.IVR_ONLY)
+        )
         answered_at = trail.connected if trail and trail.connected else None
         userfield = str(call.get("userfield") or "")
         yield CallEnded(
-            linkedid=uniqueid, at=end, outcome=outcome, caller=str(call["caller"]),
-            caller_name=str(call["name"]), parties=(str(call["caller"]),),
-            answered_by=trail.agent if trail else None, transfers=(),
-            queue=trail.queue if trail else None, started_at=start, answered_at=answered_at,
-            ended_at=end, wait_seconds=trail.hold if trail else 0.0,
+            linkedid=uniqueid,
+            at=end,
+            outcome=outcome,
+            caller=str(call["caller"]),
+            caller_name=str(call["name"]),
+            parties=(str(call["caller"]),),
+            answered_by=trail.agent if trail else None,
+            transfers=(),
+            queue=trail.queue if trail else None,
+            started_at=start,
+            answered_at=answered_at,
+            ended_at=end,
+            wait_seconds=trail.hold if trail else 0.0,
             talk_seconds=(trail.talk or (end - answered_at)) if trail and answered_at else 0.0,
-            hangup_by=None, ivr_path=tuple(p for p in userfield.split(">") if p),
+            hangup_by=None,
+            ivr_path=tuple(p for p in userfield.split(">") if p),
         )

@@ -72,9 +72,15 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
     if kind is not None and citizen_id is not None and ended.queue:
         already = session.exec(select(Task).where(Task.call_linkedid == ended.linkedid)).first()
         if already is None:
-            create_task(session=session, kind=kind, citizen_id=citizen_id,
-                        request_id=call.request_id, call_linkedid=ended.linkedid,
-                        due_at=call.entered_at, note=f"{kind} call")
+            create_task(
+                session=session,
+                kind=kind,
+                citizen_id=citizen_id,
+                request_id=call.request_id,
+                call_linkedid=ended.linkedid,
+                due_at=call.entered_at,
+                note=f"{kind} call",
+            )
     return call
 
 
@@ -97,7 +103,8 @@ def _link_request(*, session: Session, call: Call, request_code: str | None) -> 
     """
     since = call.entered_at - timedelta(minutes=1)
     events = session.exec(
-        select(RequestEvent).where(col(RequestEvent.at) >= since)
+        select(RequestEvent)
+        .where(col(RequestEvent.at) >= since)
         .where(col(RequestEvent.call_id).is_(None))
     ).all()
     linked = [e for e in events if (e.data or {}).get("linkedid") == call.linkedid]

@@ -104,7 +104,7 @@ def create_request(
     )
     change_status(
         session=session, request=request, to_status=RequestStatus.REFERRED, actor="routing",
-        note=f"referred to {category.department_code}",
+        note=f"referred to {category.department_code}", notify_crm=False,
     )
     return request
 
@@ -130,8 +130,14 @@ def change_status(
     actor: str,
     note: str | None = None,
     data: dict[str, Any] | None = None,
+    notify_crm: bool = True,
 ) -> CitizenRequest:
-    """Move a request along its status life (``TRANSITIONS``), writing the history."""
+    """Move a request along its status life (``TRANSITIONS``), writing the history.
+
+    With ``notify_crm`` the change also goes into the Shahrbin outbox in the same
+    transaction; off for the filing's own referral (its "created" item covers it) and
+    for changes that came *from* Shahrbin.
+    """
     target = RequestStatus(to_status)
     current = RequestStatus(request.status)
     if target not in TRANSITIONS[current]:
@@ -148,6 +154,12 @@ def change_status(
         session=session, request=request, kind="status", actor=actor, note=note,
         from_status=current, to_status=target, data=data,
     )
+    if notify_crm:
+        from crm_bridge.outbox import OutboxKind, enqueue  # crm_bridge builds on cases
+
+        session.flush()
+        enqueue(session=session, request=request, kind=OutboxKind.STATUS,
+                extra={"actor": actor, "note": note})
     return request
 
 

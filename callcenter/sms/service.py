@@ -53,7 +53,9 @@ class LogTransport:
     """Development: writes the message to the log (number masked) and succeeds."""
 
     def send_once(self, *, to: str, body: str) -> str:
-        log.info("SMS to %s: %s", mask_phone(to), body)
+        # Message texts are personal data: only at DEBUG (never at INFO).
+        log.info("SMS to %s (%d characters)", mask_phone(to), len(body))
+        log.debug("SMS text: %s", body)
         return f"LOG{uuid.uuid4().hex[:30]}"
 
 

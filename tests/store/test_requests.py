@@ -117,3 +117,21 @@ def test_open_requests_exclude_closed_ones(session: Session) -> None:
     session.commit()
     assert [r.id for r in requests_for_phone(session=session, phone="09131234567",
                                              only_open=True)] == [keep.id]
+
+
+def test_status_changes_reach_the_shahrbin_outbox_once(session: Session) -> None:
+    """Filing gives one "created" item via intake; each later change one "status" item;
+    a change that came from Shahrbin itself is not sent back."""
+    from crm_bridge.outbox import OutboxItem
+
+    request = create_request(session=session, phone="09131234567", channel="phone",
+                             category_code="waste")
+    session.flush()
+    assert session.exec(select(OutboxItem)).all() == []  # the referral is part of filing
+    change_status(session=session, request=request, to_status="in_progress", actor="agent1")
+    change_status(session=session, request=request, to_status="resolved", actor="shahrbin",
+                  notify_crm=False)
+    session.commit()
+    items = session.exec(select(OutboxItem)).all()
+    assert [(i.kind, i.payload["request"]["status"]) for i in items] == [
+        ("status_changed", "in_progress")]
