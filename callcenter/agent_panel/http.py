@@ -75,6 +75,7 @@ async def agent_socket(websocket: WebSocket, user: AgentSocketUser,
     hub.attach(target, websocket)
     try:
         await websocket.send_json({"type": "state", **hub.board.get(target).as_dict()})
+        await hub.replay(target)
         while True:  # nothing to read but the close; pings keep proxies awake
             await websocket.receive_text()
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):

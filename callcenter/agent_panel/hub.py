@@ -38,6 +38,7 @@ class PanelHub:
         self.board = AgentBoard()
         self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self.last_pop: dict[str, dict[str, Any]] = {}
+        self._last_event: dict[str, AgentRinging] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._reference: ReferenceNames | None = None
         self.board.listen(self._on_presence)
@@ -91,13 +92,17 @@ class PanelHub:
     async def on_ringing(self, event: AgentRinging) -> None:
         """Two pushes: at once what the ring says, then the caller's history."""
         self.board.fire(event.agent, "ring", caller=event.caller, linkedid=event.linkedid)
-        reference = self._reference
-        if reference is None:
-            reference = await asyncio.to_thread(self._load_reference)
+        reference = await self._reference_names()
         pop = first_pop(event=event, reference=reference)
         pop["pushed_at"] = time.time()
         self.last_pop[event.agent] = pop
+        self._last_event[event.agent] = event
+        if not self._sockets.get(event.agent):
+            return  # no panel open: the history is read when one connects (``replay``)
         await self.send(event.agent, pop)
+        await self._send_history(event, reference)
+
+    async def _send_history(self, event: AgentRinging, reference: ReferenceNames) -> None:
         engine = self._container.engine
 
         def load() -> dict[str, Any]:
@@ -107,6 +112,20 @@ class PanelHub:
         history = await asyncio.to_thread(load)
         history["pushed_at"] = time.time()
         await self.send(event.agent, history)
+
+    async def replay(self, extension: str) -> None:
+        """A panel opened (or reconnected) during a call gets that call's pop again."""
+        presence = self.board.get(extension)
+        event = self._last_event.get(extension)
+        if event is None or not presence.linkedid or event.linkedid != presence.linkedid:
+            return
+        await self.send(extension, self.last_pop[extension])
+        await self._send_history(event, await self._reference_names())
+
+    async def _reference_names(self) -> ReferenceNames:
+        if self._reference is not None:
+            return self._reference
+        return await asyncio.to_thread(self._load_reference)
 
     def _load_reference(self) -> ReferenceNames:
         with Session(self._container.engine) as session:

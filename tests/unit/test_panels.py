@@ -79,6 +79,22 @@ def test_pop_reaches_only_the_ringing_agent(panels: Panels) -> None:
     assert [c["linkedid"] for c in pop["calls"]] == ["old.1"]
 
 
+def test_panel_opened_during_a_call_gets_its_pop(panels: Panels) -> None:
+    seed_history(panels)
+    client = panels.client
+    panels.as_user("ali")
+    panels.publish("AgentRinging", **ringing(linkedid="EARLY"))
+    with client.websocket_connect("/agent/ws") as ws:
+        assert ws.receive_json()["state"] == "ringing"
+        pop = full_pop(ws)
+    assert pop["linkedid"] == "EARLY" and len(pop["open_requests"]) == 1
+    panels.as_user("reza")
+    with client.websocket_connect("/agent/ws") as ws:
+        assert ws.receive_json()["state"] == "logged_out"
+        panels.publish("AgentRinging", **ringing(linkedid="R2", agent="2102"))
+        assert next_of_type(ws, "pop")["linkedid"] == "R2"  # not ali's EARLY
+
+
 def test_agent_cannot_read_another_agents_pops(panels: Panels) -> None:
     client = panels.client
     panels.as_user("ali")
