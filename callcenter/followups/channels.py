@@ -117,6 +117,9 @@ class Channels:
             return "answered"
         if view.phase == "sms_sent":
             return await self.escalate(view, reason="no-reply")
+        if view.phase == "escalated":  # a late reply could still land until now
+            await self._finish(view, TaskState.DONE)
+            return "expired"
         attempts = view.attempts
         if view.phase == "sending":  # a pass died mid-send: look before sending again
             found = await self.e.db(lambda s: _sms_outcome(s, view))
@@ -173,8 +176,16 @@ class Channels:
                         session.add(task)
                 except IntegrityError:
                     pass  # already escalated
-            finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
-                   state=TaskState.DONE, result={**view.result, "escalated": reason})
+            result = {**view.result, "escalated": reason}
+            if reason == "no-reply":
+                # The SMS went out: keep it answerable (intake's reply hook looks for a
+                # waiting survey_sms) while the call is tried; settling closes it.
+                finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
+                       state=TaskState.WAITING, due_at=now + self.e.config.lookback,
+                       result={**result, "phase": "escalated"})
+            else:
+                finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
+                       state=TaskState.DONE, result=result)
 
         await self.e.db(work)
         return "escalated"

@@ -6,7 +6,8 @@ agent, Shahrbin's webhook, a script) gets its survey, and a restart loses none. 
 
 Settling reads the answer wherever it was stored (the SMS reply hook, the survey IVR,
 an agent's form): "not fixed" reopens the request, tells the department through the
-Shahrbin outbox and puts a ``not_fixed`` task on the agents' list; any other answer
+Shahrbin outbox (``change_status`` enqueues the status event in the same transaction)
+and puts a ``not_fixed`` task on the agents' list; any other answer
 closes it. The request row is taken with a conditional UPDATE first, so two instances
 never settle one answer twice.
 """
@@ -20,9 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
-from callcenter.cases.services import add_event
+from callcenter.cases.services import add_event, change_status
 from callcenter.followups.models import Task, TaskKind, TaskState
-from crm_bridge.sync import change_status_and_sync
 
 SURVEY_KINDS = (TaskKind.SURVEY_SMS, TaskKind.SURVEY_CALL)
 
@@ -107,7 +107,7 @@ def settle_request(*, session: Session, request_id: int, now: datetime) -> str |
     answer = {"rating": request.survey_rating, "fixed": request.survey_fixed,
               "channel": request.survey_channel}
     if request.survey_fixed is False:
-        change_status_and_sync(
+        change_status(
             session=session, request=request, to_status=RequestStatus.REOPENED,
             actor="survey", data=answer,
             note=f"citizen says not fixed (rating {request.survey_rating})")
@@ -117,7 +117,7 @@ def settle_request(*, session: Session, request_id: int, now: datetime) -> str |
                          note="survey: not fixed - reopened, department alerted"))
         status = RequestStatus.REOPENED
     else:
-        change_status_and_sync(session=session, request=request,
+        change_status(session=session, request=request,
                                to_status=RequestStatus.CLOSED, actor="survey", data=answer,
                                note="closed after the satisfaction survey")
         status = RequestStatus.CLOSED

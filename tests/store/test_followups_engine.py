@@ -221,6 +221,12 @@ async def test_no_reply_escalates_to_survey_calls_with_backoff_then_gives_up(
     assert (call.state, call.attempts) == ("failed", 3)
     assert [c[2] for c in contacts(session) if c[0] == "voice"] == ["busy", "no-answer", "busy"]
     assert (await runner.run_due()).claimed == 0
+    # The SMS stayed answerable for a late reply until the look-back ends, then closes.
+    [sms] = tasks(session, TaskKind.SURVEY_SMS)
+    assert sms.state == "waiting"
+    clock.now = sms.due_at
+    assert (await runner.run_due()).outcomes == {"expired": 1}
+    assert tasks(session, TaskKind.SURVEY_SMS)[0].state == "done"
 
 
 async def test_answered_call_not_fixed_reopens_alerts_and_lists_a_task(
@@ -394,3 +400,39 @@ def test_two_instances_with_their_own_engines_send_each_survey_exactly_once(
     assert not any(r.get("error") for r in reports)
     assert sum(r["claimed"] for r in reports) == 40
     assert {t.state for t in tasks(session)} == {"waiting"}
+
+
+async def test_a_late_sms_reply_still_counts_and_cancels_the_pending_call(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: no reply within the window (escalated to a call, the line busy), then the
+    citizen answers the SMS through intake's reply hook. Expect the rating stored, the
+    request closed, the call task done with no further call."""
+    from callcenter.citizens.models import Citizen
+    from callcenter.sms.survey import pending_survey, record_survey_answer
+
+    request = resolved_request(session)
+    clock = Clock(T0 + timedelta(hours=1))
+    actions = FakeActions(["5"])
+    runner = make_engine(engine, clock, sms=sms_service(engine, CountingTransport()),
+                         actions=actions)
+    await runner.run_due()
+    clock.now += timedelta(hours=24)
+    await runner.run_due()  # escalated
+    await runner.run_due()  # busy: retry in 30 minutes
+    assert len(actions.calls) == 1
+    citizen = session.get(Citizen, request.citizen_id)
+    assert citizen is not None
+    waiting = pending_survey(session=session, citizen=citizen)
+    assert waiting is not None and waiting.kind == TaskKind.SURVEY_SMS
+    record_survey_answer(session=session, task=waiting, rating=3)
+    answered = session.get(CitizenRequest, request.id)
+    assert answered is not None
+    answered.survey_at = clock.now  # the reply's time on the test clock
+    session.commit()
+    clock.now += timedelta(hours=1)
+    report = await runner.run_due()
+    assert report.settled == {request.id: "closed"} and report.claimed == 0
+    assert len(actions.calls) == 1
+    assert {(t.kind, t.state) for t in tasks(session)} == {("survey_sms", "done"),
+                                                           ("survey_call", "done")}
