@@ -27,6 +27,9 @@ PBX_HOST = "127.0.0.1"
 PBX_SIP_PORT = 5060
 CITIZENS_TRUNK_PORT = "5090"  # where Asterisk sends outbound calls (pjsip.conf [citizens] aor)
 DTMF_NAMES = {"#": "pound", "*": "star"} | {d: d for d in "0123456789"}
+# RTP numbers of the first key press of a call (above those of every SIPp capture).
+DTMF_BASE_SEQ = 20000
+DTMF_BASE_TS = 160000
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,56 @@ def _pause(seconds: float) -> str:
     return f'  <pause milliseconds="{max(1, round(seconds * 1000))}"/>'
 
 
-def render_steps(steps: Sequence[Step]) -> str:
-    """The XML of a citizen's in-call steps (ends with a hang-up of some kind)."""
+def _rtp_headers(pcap: bytes) -> list[int]:
+    """Offset of the RTP header of every packet of an Ethernet/IPv4/UDP classic pcap."""
+    found, offset = [], 24
+    while offset + 16 <= len(pcap):
+        (length,) = struct.unpack("<I", pcap[offset + 8 : offset + 12])
+        packet = offset + 16
+        ip_header = (pcap[packet + 14] & 0x0F) * 4
+        found.append(packet + 14 + ip_header + 8)
+        offset = packet + length
+    return found
+
+
+def dtmf_press(key: str, press: int, folder: Path) -> Path:
+    """SIPp's capture of ``key``, renumbered as the ``press``-th key of a call.
+
+    SIPp replays a capture as it is, and each of its DTMF captures carries fixed RTP
+    sequence numbers and timestamps ("1"'s are lower than "2"'s). Asterisk drops a
+    telephone-event whose timestamp is not after the last one as an old packet, so
+    a repeated key, or a 1 after a 2, would be lost. A real phone's numbers only
+    grow: each press gets a copy whose numbers grow with ``press`` (same SSRC; the
+    UDP checksum is cleared, 0 = none in IPv4).
+    """
+    path = folder / f"dtmf-{press:03d}-{DTMF_NAMES[key]}.pcap"
+    if path.exists():
+        return path
+    data = bytearray((PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap").read_bytes())
+    headers = _rtp_headers(bytes(data))
+    first_seq, first_ts = struct.unpack(">HI", bytes(data[headers[0] + 2 : headers[0] + 8]))
+    for at in headers:
+        seq, stamp = struct.unpack(">HI", bytes(data[at + 2 : at + 8]))
+        struct.pack_into(
+            ">HI", data, at + 2,
+            (DTMF_BASE_SEQ + press * 32 + seq - first_seq) & 0xFFFF,
+            (DTMF_BASE_TS + press * 16000 + stamp - first_ts) & 0xFFFFFFFF,
+        )  # fmt: skip
+        struct.pack_into(">H", data, at - 2, 0)  # UDP checksum
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def render_steps(steps: Sequence[Step], *, dtmf_dir: Path | None = None) -> str:
+    """The XML of a citizen's in-call steps (ends with a hang-up of some kind).
+
+    With ``dtmf_dir``, every key press plays its own renumbered capture written
+    there (:func:`dtmf_press`), so any sequence of keys reaches Asterisk; without
+    it, SIPp's captures are played as they are.
+    """
     lines: list[str] = []
+    presses = 0
     steps = list(steps)
     if not steps or not isinstance(steps[-1], Hangup | AwaitHangup):
         steps.append(Hangup())
@@ -135,7 +185,11 @@ def render_steps(steps: Sequence[Step]) -> str:
                 # SIPp stops a capture still playing when the next one starts:
                 # wait at least the capture's length (0.14 s) between keys.
                 for key in keys:
-                    pcap = PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap"
+                    if dtmf_dir is None:
+                        pcap = PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap"
+                    else:
+                        pcap = dtmf_press(key, presses, dtmf_dir)
+                    presses += 1
                     lines += [_play(pcap), _pause(max(gap, 0.2))]
             case Audio(pcap=pcap):
                 lines += [_play(pcap), _pause(pcap_seconds(pcap) + 0.2)]
@@ -291,7 +345,8 @@ class SippRunner:
             raise ValueError("at least one caller number")
         scenario = (SCENARIOS / "citizen_uac.xml").read_text()
         scenario = scenario.replace("@@DIALLED@@", dialled)
-        scenario = scenario.replace("@@ACTIONS@@", render_steps(steps))
+        actions = render_steps(steps, dtmf_dir=self.workdir / "dtmf")
+        scenario = scenario.replace("@@ACTIONS@@", actions)
         target = f"{self.pbx_host}:{self.pbx_port}"
         args = ["-inf", "callers.csv", "-m", str(len(callers)), "-r", str(rate), target]
         return await self._start(f"citizen-{callers[0]}", scenario, args, max_seconds, callers)

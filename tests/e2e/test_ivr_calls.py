@@ -8,23 +8,35 @@ prompts, plus margin).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ami_client import AmiClient
 from bridge import Bridge
-from pbx_sandbox import SandboxPbx
-from sipp import Audio, AwaitHangup, Digits, Pause, SippRunner
+from pbx_sandbox import QUEUE, SandboxPbx
+from sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 from sqlmodel import Session, select
 
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest
+from callcenter.cases.tracking import is_valid_code
 from callcenter.citizens.models import Citizen
+from callcenter.followups.models import Task
+from callcenter.intake.services import file_request
 from callcenter.sms.models import SmsMessage
 
 PERSIAN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 GREETING = 5.5  # greeting.wav is 4.4 s
 NO_AGENTS = 4.0  # no-agents.wav (3.8 s) is played before the limited menu
+CLOSED = 4.6  # closed-hours.wav (4.4 s) is played before the limited menu out of hours
+INVALID_CODE = 6.0  # invalid-code.wav is 5.4 s
+INVALID_CHOICE = 3.8  # invalid-choice.wav is 3.3 s
+PLEASE_HOLD = 6.9  # please-hold.wav, played before Queue()
+AMI_SETTLE = 0.5
 
 
 def played_digits(pbx: SandboxPbx, since: float) -> list[str]:
@@ -77,3 +89,236 @@ async def test_new_request_by_voice(
     assert call.outcome == "ivr_only"
     assert call.request_id == request.id
     assert call.ivr_path and "menu:1" in call.ivr_path and "category:3" in call.ivr_path
+
+
+def prompts_played(pbx: SandboxPbx, since: float, caller: str) -> list[str]:
+    """Sound files Asterisk played to ``caller``'s 137 call(s) since ``since``, in order.
+
+    The caller's channel is found by the dialplan's ``NoOp(137 call from <number>)``;
+    only ``Playing '<name>.<ext>'`` lines of that channel count (names without extension).
+    """
+    channels: set[str] = set()
+    played: list[str] = []
+    for line in (pbx.log_dir / "messages").read_text(errors="replace").splitlines():
+        match = re.match(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", line)
+        if not match or time.mktime(time.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")) < since - 1:
+            continue
+        opened = re.search(r'NoOp\("([^"]+)", "137 call from (\S+)"\)', line)
+        if opened and opened.group(2) == caller:
+            channels.add(opened.group(1))
+            continue
+        found = re.search(r"<([^>]+)> Playing '([^']+?)\.[a-z0-9]+'", line)
+        if found and found.group(1) in channels:
+            played.append(found.group(2))
+    return played
+
+
+def in_sequence(played: list[str], *wanted: str) -> bool:
+    """``wanted`` appear in ``played`` in this order (other prompts may come between)."""
+    remaining = iter(played)
+    return all(any(name == item for item in remaining) for name in wanted)
+
+
+def seed_request(bridge: Bridge, *, phone: str, category: str) -> str:
+    """File a request (as another channel would) in the bridge's store; its tracking code."""
+    with Session(bridge.engine) as session:
+        code = file_request(
+            session=session, phone=phone, channel="web", category_code=category
+        ).request.tracking_code
+        session.commit()
+    return code
+
+
+def call_of(bridge: Bridge, caller: str, *, seconds: float = 20) -> Call:
+    """The live (AMI) call record of this caller's 137 call."""
+    return bridge.wait_for(
+        lambda s: s.exec(
+            select(Call).where(Call.caller == caller).where(Call.source == "ami")
+        ).first(),
+        seconds=seconds,
+    )
+
+
+def mistype(code: str) -> str:
+    """The code with one digit changed (the Damm check digit catches every such error)."""
+    position = 3
+    wrong = str((int(code[position]) + 5) % 10)
+    return code[:position] + wrong + code[position + 1 :]
+
+
+async def add_agent(ami: AmiClient, extension: str = "2101") -> None:
+    """Log agent ``extension`` into the queue and give the bridge time to see it."""
+    start = len(ami.events)
+    added = await ami.action(
+        "QueueAdd", Queue=QUEUE, Interface=f"PJSIP/{extension}", MemberName=f"Agent {extension}"
+    )
+    assert added["Response"] == "Success", added
+    await ami.wait_for(
+        lambda e: (e.get("Event") == "QueueMemberAdded"
+                   and e.get("Interface") == f"PJSIP/{extension}"),
+        seconds=5,
+        start=start,
+    )
+    await asyncio.sleep(AMI_SETTLE)  # the bridge reads the same event on its own connection
+
+
+async def test_follow_up_with_a_good_code(
+    bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx, ami: AmiClient
+) -> None:
+    """2 (follow up) -> code # -> status and department; no agent: goodbye."""
+    caller = "09135550201"
+    code = seed_request(bridge, phone="09137770201", category="waste")
+    started = time.time()
+    citizen = await sipp.citizen(
+        callers=[caller],
+        steps=[Pause(GREETING + NO_AGENTS), Digits("2"), Pause(1.0), Digits(code + "#"),
+               AwaitHangup(30)],
+        max_seconds=60,
+    )
+    result = await citizen.wait()
+    assert result.ok, result.describe()
+
+    played = prompts_played(pbx, started, caller)
+    assert in_sequence(played, "greeting", "no-agents", "menu-limited", "enter-code",
+                       "request-status-is", "status-referred", "request-dept-is",
+                       "dept-waste", "goodbye"), played
+    assert "invalid-code" not in played, played
+    call = call_of(bridge, caller)
+    assert call.outcome == "ivr_only"
+    assert call.ivr_path and f"menu:2>code:{code}>hangup" in call.ivr_path, call.ivr_path
+
+
+async def test_follow_up_with_a_mistyped_code_is_caught(
+    bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx, ami: AmiClient
+) -> None:
+    """A code with one digit wrong fails its check digit, is asked again, then accepted."""
+    caller = "09135550202"
+    code = seed_request(bridge, phone="09137770202", category="parks")
+    wrong = mistype(code)
+    assert wrong != code and not is_valid_code(wrong)
+    started = time.time()
+    citizen = await sipp.citizen(
+        callers=[caller],
+        steps=[Pause(GREETING + NO_AGENTS), Digits("2"), Pause(1.0), Digits(wrong + "#"),
+               Pause(INVALID_CODE), Digits(code + "#"), AwaitHangup(30)],
+        max_seconds=70,
+    )
+    result = await citizen.wait()
+    assert result.ok, result.describe()
+
+    played = prompts_played(pbx, started, caller)
+    assert in_sequence(played, "menu-limited", "enter-code", "invalid-code", "enter-code",
+                       "request-status-is", "status-referred", "request-dept-is",
+                       "dept-parks", "goodbye"), played
+    call = call_of(bridge, caller)
+    assert call.ivr_path and f"menu:2>code:invalid>code:{code}" in call.ivr_path, call.ivr_path
+
+
+async def test_zero_to_the_queue_and_an_agent_answers(
+    bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx, ami: AmiClient
+) -> None:
+    """With an agent logged in the full menu is offered; 0 queues; the agent answers."""
+    caller = "09135550203"
+    await add_agent(ami)
+    agent = await sipp.agent(extension="2101", answer_after=1, talk_for=3, max_seconds=60)
+    started = time.time()
+    citizen = await sipp.citizen(
+        callers=[caller], steps=[Pause(GREETING), Digits("0"), AwaitHangup(40)], max_seconds=60
+    )
+    called = await citizen.wait()
+    answered = await agent.wait()
+    assert called.ok, called.describe()
+    assert called.outcomes == ["answered", "remote_bye"], called.describe()
+    assert answered.ok, answered.describe()
+
+    played = prompts_played(pbx, started, caller)
+    assert in_sequence(played, "greeting", "menu-main", "please-hold"), played
+    assert "no-agents" not in played and "menu-limited" not in played, played
+    call = call_of(bridge, caller)
+    assert (call.outcome, call.agent, call.queue) == ("answered", "2101", QUEUE)
+    assert call.ivr_path and "menu:0" in call.ivr_path, call.ivr_path
+    assert call.answered_at is not None and call.talk_seconds and call.talk_seconds > 1
+
+
+async def test_callback_chosen_while_waiting(
+    bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx, ami: AmiClient
+) -> None:
+    """0 -> queue (the agent's phone rings, nobody answers) -> 1 -> callback task, goodbye."""
+    caller = "09135550204"
+    await add_agent(ami)
+    agent = await sipp.agent(extension="2101", answer_after=None, max_seconds=40)
+    start = len(ami.events)
+    started = time.time()
+    citizen = await sipp.citizen(
+        callers=[caller],
+        steps=[Pause(GREETING), Digits("0"), Pause(PLEASE_HOLD + 2.0), Digits("1"),
+               AwaitHangup(30)],
+        max_seconds=60,
+    )
+    called = await citizen.wait()
+    assert called.ok, called.describe()
+    assert called.outcomes == ["answered", "remote_bye"], called.describe()
+    rang = await agent.wait()
+    assert rang.outcomes == ["ringing", "cancelled"], rang.describe()  # rang, never answered
+
+    joined = await ami.wait_for(
+        lambda e: e.get("Event") == "VarSet" and e.get("Variable") == "QUEUE_JOINED"
+        and e.get("CallerIDNum") == caller,
+        seconds=5,
+        start=start,
+    )
+    played = prompts_played(pbx, started, caller)
+    assert in_sequence(played, "menu-main", "please-hold", "callback-confirmed", "goodbye"), played
+
+    call = call_of(bridge, caller)
+    task = bridge.wait_for(
+        lambda s: s.exec(select(Task).where(Task.citizen_id == call.citizen_id)).all(), seconds=5
+    )
+    assert [(t.kind, t.state) for t in task] == [("callback", "pending")]
+    assert task[0].due_at == datetime.fromtimestamp(int(joined["Value"]), UTC)
+    assert task[0].call_linkedid == call.linkedid
+    assert call.outcome == "callback"
+    assert call.queue == QUEUE and call.agent is None
+    assert call.ivr_path and "menu:0" in call.ivr_path and "queue:1>callback" in call.ivr_path
+
+
+def closed_hours(now: datetime) -> tuple[str, str]:
+    """An opening window (Asia/Tehran) that ``now`` is outside of, far from either edge."""
+    local = now.astimezone(ZoneInfo("Asia/Tehran"))
+    return ("13:00:00", "14:00:00") if local.hour < 11 or local.hour > 15 else ("01:00:00",
+                                                                                "02:00:00")
+
+
+async def test_out_of_hours_menu_offers_only_1_and_2(
+    bridge_env: dict[str, str], tmp_path: Path, sipp: SippRunner, pbx: SandboxPbx,
+    ami: AmiClient,
+) -> None:
+    """Closed: closed-hours, then the limited menu; 0 is refused, 2 is accepted."""
+    caller = "09135550205"
+    opens, closes = closed_hours(datetime.now(UTC))
+    env = {**bridge_env, "CALLCENTER_OPENING_TIME": opens, "CALLCENTER_CLOSING_TIME": closes}
+    workdir = tmp_path / "closed-bridge"
+    workdir.mkdir()
+    closed = Bridge(env=env, workdir=workdir)
+    closed.start()
+    try:
+        await add_agent(ami)  # an agent is there, but the center is closed
+        started = time.time()
+        citizen = await sipp.citizen(
+            callers=[caller],
+            steps=[Pause(GREETING + CLOSED), Digits("0"), Pause(INVALID_CHOICE), Digits("2"),
+                   Pause(2.0), Hangup()],
+            max_seconds=60,
+        )
+        result = await citizen.wait()
+        assert result.ok, result.describe()
+
+        played = prompts_played(pbx, started, caller)
+        assert in_sequence(played, "greeting", "closed-hours", "menu-limited", "invalid-choice",
+                           "menu-limited", "enter-code"), played
+        assert "menu-main" not in played and "please-hold" not in played, played
+        call = call_of(closed, caller)
+        assert call.outcome == "ivr_only" and call.queue is None
+        assert call.ivr_path and call.ivr_path.startswith("menu:invalid>menu:2"), call.ivr_path
+    finally:
+        closed.close()
