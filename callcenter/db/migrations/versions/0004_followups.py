@@ -13,7 +13,6 @@ from alembic import op
 
 import callcenter.db.types
 
-
 revision = '0004_followups'
 down_revision = '0002_intake'
 branch_labels = None
@@ -36,11 +35,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_attempt_at'), ['at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_attempt_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contact_attempt_citizen_id'), ['citizen_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_contact_attempt_task_id'), ['task_id'], unique=False)
 
     with op.batch_alter_table('task', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True))
+        batch_op.add_column(sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=80),
+                                      nullable=True))
         batch_op.create_unique_constraint('uq_task_dedupe_key', ['dedupe_key'])
 
 
