@@ -36,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Subscribe the hub at startup so the board follows calls before any page opens."""
     panel_hub(app.state.container)
     yield
+    await app.state.container.notifier.drain()  # pops in flight read the store: let them end
     hub = app.state.container.extras.pop(HUB_KEY, None)
     if hub is not None:
         hub.close()

@@ -45,6 +45,7 @@ class SupervisorHub:
         self._live_pending = False
         self._stats_pending = False
         self._ticker: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._unsubscribe = container.notifier.subscribe(object, self.on_event)
         self.board.listen(lambda _presence: self.schedule_live())
 
@@ -52,21 +53,22 @@ class SupervisorHub:
 
     def start(self) -> None:
         if self._ticker is None:
+            self._stopping = asyncio.Event()
             self._ticker = asyncio.ensure_future(self._tick_forever())
 
     async def stop(self) -> None:
+        """Let work in flight finish (never cancel a store read mid-thread: its connection
+        would outlive the engine's disposal), then stop."""
         self._unsubscribe()
         if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._stopping.set()
+            await self._ticker
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
 
     async def _tick_forever(self) -> None:
         last_stats = 0.0
-        while True:
+        while not self._stopping.is_set():
             try:
                 if time.monotonic() - last_stats >= STATS_SECONDS:
                     last_stats = time.monotonic()
@@ -74,7 +76,8 @@ class SupervisorHub:
                 await self.push_live()
             except Exception:
                 log.exception("supervisor tick failed")
-            await asyncio.sleep(TICK_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), TICK_SECONDS)
 
     # -- sockets ------------------------------------------------------------------------
 

@@ -81,6 +81,13 @@ class Panels:
 
 def build_panels(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Panels]:
     app = create_app(settings_for(database_url, tmp_path, **overrides), start_parts=False)
+    try:
+        yield from _serve(app)
+    finally:
+        app.state.container.engine.dispose()  # close pooled connections (PostgreSQL)
+
+
+def _serve(app: FastAPI) -> Iterator[Panels]:
     with TestClient(app, client=("127.0.0.1", 50000)) as client:
         panels = Panels(app=app, client=client)
         with session_scope(app.state.container.engine) as session:
