@@ -113,11 +113,13 @@ def test_agent_pop_and_supervisor_live(server: Server, tmp_path: Path) -> None:
         hook(server, "/test/queue-events", [
             {"Event": "QueueCallerJoin", "Queue": "citizen-requests", "Uniqueid": "L-1",
              "CallerIDNum": CALLER, "Position": "1"},
-            {"Event": "QueueCallerJoin", "Queue": "citizen-requests", "Uniqueid": "L-2",
-             "CallerIDNum": "09137778899", "Position": "2"}])
+            {"Event": "QueueEntry", "Queue": "citizen-requests", "Uniqueid": "L-2",
+             "CallerIDNum": "09137778899", "Position": "2", "Wait": "47"}])
         hook(server, "/test/events/CallStarted", {
             "linkedid": "L-3", "caller": "09121112233", "caller_name": "",
-            "channel": "PJSIP/trunk-3"})
+            "channel": "PJSIP/trunk-3", "at": time.time() - 25})
+        hook(server, "/test/events/IvrChoiceMade", {
+            "linkedid": "L-3", "choice": "2", "ivr_path": ["menu:2"]})
         hook(server, "/test/events/AgentRinging", {
             "linkedid": "L-1", "agent": "2101", "interface": "PJSIP/2101", "caller": CALLER,
             "caller_name": "", "queue": "citizen-requests",
