@@ -18,13 +18,20 @@ are played without listening; survey-rate (8.9 s) is read, so "4" must come afte
 from __future__ import annotations
 
 import asyncio
-import struct
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from ami_client import AmiClient
 from bridge import Bridge
-from sipp import CITIZENS_TRUNK_PORT, DTMF_NAMES, PCAP_DIR, SCENARIOS, SippRunner, _pause, _play
+from sipp import (
+    CITIZENS_TRUNK_PORT,
+    SCENARIOS,
+    AwaitHangup,
+    Digits,
+    Pause,
+    SippRunner,
+    render_steps,
+)
 from sqlmodel import Session, select
 
 from callcenter.ami.bridge import AmiBridge
@@ -39,58 +46,21 @@ from callcenter.sms.service import LogTransport, RecordingSmsService
 from crm_bridge.models import OutboxItem
 
 ANSWER_TO_RATING = 19.0  # seconds from the answer to pressing "4"
-RATING_TO_FIXED = 2.5
-
-
-def rtp_fields(pcap: bytes) -> list[tuple[int, int]]:
-    """(offset of the RTP header, its length) of every packet of an Ethernet/IPv4/UDP pcap."""
-    found, offset = [], 24
-    while offset + 16 <= len(pcap):
-        (length,) = struct.unpack("<I", pcap[offset + 8:offset + 12])
-        packet = offset + 16
-        ip_header = (pcap[packet + 14] & 0x0F) * 4
-        found.append((packet + 14 + ip_header + 8, length))
-        offset = packet + length
-    return found
-
-
-def dtmf_after(key: str, previous: str, folder: Path) -> Path:
-    """SIPp's capture of ``key`` renumbered to follow the capture of ``previous``.
-
-    Each of SIPp's DTMF captures carries fixed RTP sequence numbers and timestamps, and
-    "2"'s are lower than "4"'s: Asterisk drops a "2" sent after a "4" as an old packet
-    (a real phone's numbers only grow). Same SSRC, so the numbers must continue; the UDP
-    checksum is cleared (0 = none in IPv4) since the payload header changed.
-    """
-    before = (PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[previous]}.pcap").read_bytes()
-    last_seq, last_ts = max(struct.unpack(">HI", before[at + 2:at + 8])
-                            for at, _ in rtp_fields(before))
-    data = bytearray((PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap").read_bytes())
-    fields = rtp_fields(bytes(data))
-    first_seq, first_ts = struct.unpack(">HI", bytes(data[fields[0][0] + 2:fields[0][0] + 8]))
-    for at, _ in fields:
-        seq, stamp = struct.unpack(">HI", bytes(data[at + 2:at + 8]))
-        struct.pack_into(">HI", data, at + 2, (last_seq + 10 + seq - first_seq) & 0xFFFF,
-                         (last_ts + 16000 + stamp - first_ts) & 0xFFFFFFFF)
-        struct.pack_into(">H", data, at - 2, 0)  # UDP checksum
-    path = folder / f"dtmf_{key}_after_{previous}.pcap"
-    path.write_bytes(bytes(data))
-    return path
+RATING_TO_FIXED = 2.3  # + the 0.2 s a key press takes
 
 
 def survey_answerer_scenario(folder: Path) -> str:
-    """agent_uas.xml with an answer that presses 4, then 2, then waits for Asterisk's BYE."""
+    """agent_uas.xml with an answer that presses 4, then 2, then waits for Asterisk's BYE
+    (each key press renumbered so "2" after "4" is not dropped: ``sipp.dtmf_press``)."""
     block = (SCENARIOS / "agent_answer_block.xml").read_text()
     head, _sep, _tail = block.partition("  <pause milliseconds=\"@@TALK_MS@@\"/>")
-    keys = [_pause(ANSWER_TO_RATING),
-            _play(PCAP_DIR / f"dtmf_2833_{DTMF_NAMES['4']}.pcap"), _pause(RATING_TO_FIXED),
-            _play(dtmf_after("2", "4", folder)), _pause(0.3)]
+    steps = render_steps([Pause(ANSWER_TO_RATING), Digits("4"), Pause(RATING_TO_FIXED),
+                          Digits("2"), AwaitHangup(40)], dtmf_dir=folder)
     scenario = (SCENARIOS / "agent_uas.xml").read_text()
     scenario = scenario.replace("@@ANSWER_MS@@", "500")
     scenario = scenario.replace("@@BYE_HEADERS@@", "")
     # After the keys the IVR thanks and hangs up: Asterisk's BYE -> "remote_bye".
-    wait_bye = '  <recv request="BYE" timeout="40000" next="remote_bye"/>'
-    return scenario.replace("@@ANSWER_BLOCK@@", head + "\n".join(keys) + "\n" + wait_bye)
+    return scenario.replace("@@ANSWER_BLOCK@@", head + steps)
 
 
 async def answered(bridge: Bridge, request_id: int | None, seconds: float = 20
