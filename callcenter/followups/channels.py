@@ -242,54 +242,12 @@ class Channels:
                            note=f"no survey after {attempts} call(s): {reason}")
         return "failed"
 
-    # -- automatic callback -------------------------------------------------------------
-
-    def free_agent(self) -> str | None:
-        queue = (self.e.queue_state.snapshot() or {}).get(self.e.config.queue_name)
-        for member in (queue or {}).get("members", []):
-            iface = member["interface"]
-            if (not member["paused"] and not member["in_call"]
-                    and member["device_state"] == "not_inuse" and iface not in self.used_agents):
-                return str(iface)
-        return None
+    # -- automatic callback (callbacks.py) ----------------------------------------------
 
     async def callback(self, view: TaskView) -> str:
-        cfg = self.e.config
-        if view.phase == "calling":  # a pass died while ringing: count it, try later
-            await self._finish(view, TaskState.PENDING, due_at=self.e.clock() + cfg.callback_retry,
-                               result={**view.result, "phase": "new"})
-            return "retry"
-        agent = self.free_agent()
-        if agent is None:
-            return await self.release(view, reason="no-free-agent")
-        stop = await self.gate(view, channel=ContactChannel.VOICE, is_survey=False)
-        if stop:
-            return stop
-        self.used_agents.add(agent)
-        result = await self._intent(view, "calling", agent=agent)
-        assert view.phone is not None
-        number = dial_number(view.phone)
-        try:
-            placed = await self.e.actions.originate(
-                channel=agent, context=cfg.context, exten="callback",
-                caller_id=f'"{view.request_code or number}" <{number}>',
-                variables={"CITIZEN": number}, ring_seconds=30)
-        except AmiNotConnected:
-            await self._finish(view, TaskState.PENDING, attempts=view.attempts,
-                               result={**result, "phase": "new"})
-            return "no-ami"
-        except AmiError as exc:
-            await self._finish(
-                view, TaskState.PENDING, due_at=self.e.clock() + cfg.callback_retry,
-                result={**result, "phase": "new", "last": exc.error_id},
-                contact={"channel": ContactChannel.VOICE, "decision": ContactDecision.FAILED,
-                         "reason": f"agent-{exc.error_id}", "detail": {"agent": agent}})
-            return "retry"
-        await self._finish(
-            view, TaskState.DONE, result={**result, "phase": "placed", "uniqueid": placed.uniqueid},
-            contact={"channel": ContactChannel.VOICE, "decision": ContactDecision.SENT,
-                     "reason": None, "detail": {"agent": agent, "uniqueid": placed.uniqueid}})
-        return "sent"
+        from callcenter.followups.callbacks import place_callback
+
+        return await place_callback(self, view)
 
 
 class LostClaim(Exception):

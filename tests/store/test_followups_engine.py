@@ -436,3 +436,28 @@ async def test_a_late_sms_reply_still_counts_and_cancels_the_pending_call(
     assert len(actions.calls) == 1
     assert {(t.kind, t.state) for t in tasks(session)} == {("survey_sms", "done"),
                                                            ("survey_call", "done")}
+
+
+async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: the free agent never answers, three passes 5 minutes apart. Expect three
+    originates, each failure logged, then the task still pending (for a person) and
+    no longer claimed by the engine."""
+    from callcenter.citizens.services import get_or_create_citizen
+    citizen = get_or_create_citizen(session=session, phone="+989121112233")
+    session.commit()
+    session.add(Task(kind=TaskKind.CALLBACK, citizen_id=citizen.id, due_at=T0, created_at=T0))
+    session.commit()
+    actions = FakeActions(["3", "3", "3"])
+    clock = Clock(T0)
+    runner = make_engine(engine, clock, actions=actions,
+                         queue_state=FreeAgents(member("PJSIP/2101")),
+                         config=EngineConfig(auto_callbacks=True))
+    for _ in range(4):
+        await runner.run_due()
+        clock.now += timedelta(minutes=5)
+    assert len(actions.calls) == 3
+    [task] = tasks(session)
+    assert (task.state, task.attempts) == ("pending", 3)
+    assert [c[1:] for c in contacts(session)] == [("failed", "agent-originate-failed")] * 3
