@@ -461,3 +461,45 @@ async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list
     [task] = tasks(session)
     assert (task.state, task.attempts) == ("pending", 3)
     assert [c[1:] for c in contacts(session)] == [("failed", "agent-originate-failed")] * 3
+
+
+def test_two_instances_settle_each_answer_exactly_once(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: 20 answered requests (half "not fixed"); two instances with their own
+    engines settle at the same time. Expect each request moved once: one status event,
+    one outbox status item, one not_fixed task per "not fixed"."""
+    import asyncio
+
+    from callcenter.cases.models import RequestEvent
+    from callcenter.db.engine import build_engine
+
+    ids = []
+    for n in range(20):
+        request = resolved_request(session, phone=f"0913{6000000 + n}")
+        store_answer(session=session, request=request, rating=2, fixed=n % 2 == 0,
+                     channel="sms", actor="citizen", now=T0 + timedelta(minutes=1))
+        session.commit()
+        ids.append(request.id)
+    url = engine.url.render_as_string(hide_password=False)
+    barrier = threading.Barrier(2)
+    settled: list[int] = []
+
+    def instance(owner: str) -> None:
+        own = build_engine(url)
+        runner = make_engine(own, Clock(T0 + timedelta(minutes=2)), owner=owner)
+        barrier.wait()
+        settled.extend(asyncio.run(runner.run_due()).settled)
+        own.dispose()
+
+    threads = [run_in_thread(lambda o=o: instance(o)) for o in ("one", "two")]  # type: ignore[misc]
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(settled) == sorted(ids)
+    session.expire_all()
+    moves = session.exec(select(RequestEvent.request_id).where(RequestEvent.kind == "status")
+                         .where(RequestEvent.from_status == "resolved")).all()
+    assert sorted(moves) == sorted(ids)
+    outbox = [o.payload["request"]["status"] for o in session.exec(select(OutboxItem)).all()]
+    assert outbox.count("reopened") == 10 and outbox.count("closed") == 10
+    assert len(tasks(session, TaskKind.NOT_FIXED)) == 10
