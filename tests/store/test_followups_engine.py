@@ -474,12 +474,13 @@ def test_two_instances_settle_each_answer_exactly_once(
     from callcenter.cases.models import RequestEvent
     from callcenter.db.engine import build_engine
 
-    ids = []
+    ids: list[int] = []
     for n in range(20):
         request = resolved_request(session, phone=f"0913{6000000 + n}")
         store_answer(session=session, request=request, rating=2, fixed=n % 2 == 0,
                      channel="sms", actor="citizen", now=T0 + timedelta(minutes=1))
         session.commit()
+        assert request.id is not None
         ids.append(request.id)
     url = engine.url.render_as_string(hide_password=False)
     barrier = threading.Barrier(2)
