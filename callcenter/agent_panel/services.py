@@ -23,6 +23,7 @@ from callcenter.citizens.services import find_citizen
 from callcenter.clock import as_utc
 from callcenter.errors import DomainError, InvalidInput
 from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.web.formatting import national
 
 EARLIER_CALLS = 10
 EARLIER_REQUESTS = 20
@@ -40,14 +41,6 @@ def category_digit(path: Sequence[str]) -> int | None:
         if name == "category" and value.isdigit():
             return int(value)
     return None
-
-
-def national(phone: str) -> str:
-    """``+989131234567`` -> ``0913 123 4567`` (how people here read and say it)."""
-    if phone.startswith("+98") and len(phone) == 13:
-        rest = "0" + phone[3:]
-        return f"{rest[:4]} {rest[4:7]} {rest[7:]}"
-    return phone
 
 
 def _iso(value: Any) -> str | None:

@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
+from callcenter.agent_panel.tasks import task_rows
 from callcenter.auth.deps import DbSession, SupervisorSocketUser, SupervisorUser
+from callcenter.db.engine import session_scope
 from callcenter.supervisor import services
 from callcenter.supervisor.hub import HUB_KEY, supervisor_hub
 from callcenter.supervisor.schemas import CallbackIn, CallbackOut
@@ -34,8 +36,15 @@ async def supervisor_page(request: Request, user: SupervisorUser) -> HTMLRespons
     container = request.app.state.container
     hub = supervisor_hub(container)
     stats = await hub.refresh_stats()
+
+    def follow_ups() -> tuple[list[Any], list[dict[str, Any]]]:
+        with session_scope(container.engine) as session:
+            return (task_rows(session=session, user=user),
+                    services.assignable_staff(session=session))
+
+    tasks, staff = await asyncio.to_thread(follow_ups)
     return render(request, "supervisor.html", {
-        "user": user, "live": hub.picture(), "stats": stats,
+        "user": user, "live": hub.picture(), "stats": stats, "tasks": tasks, "staff": staff,
         "boot": {"timezone": container.settings.timezone,
                  "threshold": container.settings.service_level_seconds},
     })

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from callcenter.calls.models import Call
 from callcenter.citizens.phone import normalise_phone
@@ -10,6 +12,7 @@ from callcenter.citizens.services import get_or_create_citizen
 from callcenter.errors import Conflict, DomainError, NotFound
 from callcenter.followups.models import Task, TaskKind, TaskState
 from callcenter.followups.services import create_task
+from callcenter.users.models import Role, User
 
 
 def callback_for_call(*, session: Session, linkedid: str, actor: str,
@@ -35,3 +38,11 @@ def callback_for_call(*, session: Session, linkedid: str, actor: str,
     return create_task(session=session, kind=TaskKind.CALLBACK, citizen_id=citizen_id,
                        call_linkedid=linkedid, assigned_user_id=assigned_user_id,
                        note=f"call back after abandoned call (by {actor})")
+
+
+def assignable_staff(*, session: Session) -> list[dict[str, Any]]:
+    """Active agents a follow-up can be given to (id, name, extension)."""
+    agents = session.exec(select(User).where(User.role == Role.AGENT, col(User.active).is_(True))
+                          .order_by(col(User.extension))).all()
+    return [{"id": u.id, "name": u.full_name or u.username, "extension": u.extension}
+            for u in agents]

@@ -46,3 +46,11 @@ def percent(value: float | None, language: str) -> str:
     if value is None:
         return "—"
     return digits(f"{value * 100:.0f}", language) + ("٪" if language == "fa" else "%")
+
+
+def national(phone: str) -> str:
+    """``+989131234567`` -> ``0913 123 4567`` (how people here read and say it)."""
+    if phone.startswith("+98") and len(phone) == 13:
+        rest = "0" + phone[3:]
+        return f"{rest[:4]} {rest[4:7]} {rest[7:]}"
+    return phone

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from callcenter.web.formatting import digits, duration, local_datetime, percent
+from callcenter.web.formatting import digits, duration, local_datetime, national, percent
 from callcenter.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue_for, translate
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -59,6 +59,7 @@ def render(request: Request, name: str, context: dict[str, Any], *,
             value, timezone=tz, language=lang, with_date=with_date),
         "dur": lambda seconds: duration(seconds, lang),
         "pct": lambda value: percent(value, lang),
+        "tel": lambda phone: digits(national(phone), lang) if phone else "",
         "strings": catalogue_for(lang),
     }
     user = context.get("user")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from serving import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Server, keep_screenshot
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
@@ -20,7 +20,9 @@ from callcenter.cases.services import change_status, create_request
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.followups.models import Task
 from callcenter.followups.services import create_task
+from callcenter.users.models import User
 
 pytestmark = pytest.mark.browser
 CALLER = "09131234567"
@@ -173,6 +175,16 @@ def test_agent_pop_and_supervisor_live(server: Server, tmp_path: Path) -> None:
         expect(supervisor.locator("#abandoned tr")).to_have_count(2)
         supervisor.locator("#abandoned button").first.click()
         expect(supervisor.locator("#abandoned button")).to_have_count(1)
+
+        # The supervisor gives the follow-up callback to reza.
+        with Session(server.engine) as session:
+            reza = session.exec(select(User).where(User.username == "reza")).one()
+            task = session.exec(select(Task).where(Task.kind == "callback",
+                                                   col(Task.call_linkedid).is_(None))).one()
+        supervisor.select_option(f"select.assign[data-task='{task.id}']", str(reza.id))
+        expect(supervisor.locator("#flash")).to_contain_text("ثبت شد")
+        with Session(server.engine) as session:
+            assert session.get(Task, task.id).assigned_user_id == reza.id  # type: ignore[union-attr]
         browser.close()
     keep_screenshot(tmp_path / "agent.png", "agent.png")
     keep_screenshot(tmp_path / "supervisor.png", "supervisor.png")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from callcenter.agent_panel.presence import AgentBoard, AgentPresence, AgentState
-from callcenter.agent_panel.services import category_digit, ivr_steps, national
+from callcenter.agent_panel.services import category_digit, ivr_steps
 from callcenter.calls.events import CallQueued, CallStarted, IvrChoiceMade
 from callcenter.supervisor.board import live_picture, sync_board
 from callcenter.supervisor.live import LiveCalls
+from callcenter.web.formatting import national
 
 
 def test_a_working_day_of_one_agent() -> None:

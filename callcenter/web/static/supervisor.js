@@ -56,6 +56,14 @@
     }), t("none"));
   };
 
+  document.querySelectorAll("select.assign").forEach((select) => select.addEventListener("change", async () => {
+    try {
+      await post("/api/tasks/" + select.dataset.task + "/assign",
+        { user_id: select.value ? Number(select.value) : null });
+      flash(t("saved"));
+    } catch (err) { flash(err.message, true); }
+  }));
+
   const initial = JSON.parse($("initial").textContent);
   showLive(initial.live); showStats(initial.stats);
   setInterval(tickWaits, 1000);
