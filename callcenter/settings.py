@@ -161,8 +161,7 @@ class Settings(BaseSettings):
         if self.calling_hours_start >= self.calling_hours_end:  # follow-ups block
             raise ValueError("calling_hours_start must be before calling_hours_end")
         if self.environment == "production":
-            for key in ("secret_key", "ami_secret", "twilio_auth_token",
-                        "shahrbin_webhook_secret"):
+            for key in secret_keys():
                 secret: SecretStr = getattr(self, key)
                 if secret.get_secret_value().lower().startswith(PLACEHOLDER_PREFIXES):
                     raise ValueError(f"{key}: placeholder secret refused in production")
@@ -179,6 +178,12 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
+
+
+def secret_keys() -> list[str]:
+    """Every secret setting (typed ``SecretStr``): all are checked in production."""
+    return [name for name, field in Settings.model_fields.items()
+            if field.annotation is SecretStr]
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -17,6 +17,7 @@ from callcenter.agi.server import FastAgiServer
 from callcenter.ami.bridge import AmiBridge
 from callcenter.calls.events import CallEnded, CallEvent
 from callcenter.calls.recorder import CallRecorder
+from callcenter.followups.engine import install_followups
 from callcenter.notifier import Notifier
 from callcenter.runtime import Part
 from callcenter.settings import Settings
@@ -137,6 +138,7 @@ def telephony_parts(container: Container) -> list[Part]:
     parts.append(ShahrbinPart(settings=settings, engine=engine))
     parts.append(scheduler)
     container.extras["scheduler"] = scheduler.scheduler
+    install_followups(container)
     return parts
 
 

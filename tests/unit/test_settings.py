@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.settings import Settings, SettingsError, load_settings
+from callcenter.settings import Settings, SettingsError, load_settings, secret_keys
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "callcenter.cli"]
@@ -66,7 +66,8 @@ def test_malformed_config_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_production_refuses_each_placeholder_secret() -> None:
-    real = {"secret_key": "k" * 40, "ami_secret": "a" * 20, "twilio_auth_token": "t" * 32}
+    real = {key: f"real-{key}-" + "x" * 24 for key in secret_keys()}
+    assert {"secret_key", "ami_secret", "twilio_auth_token"} <= set(real)
     Settings(environment="production", **real)  # all real: accepted
     for key in real:
         with pytest.raises(SettingsError, match=key):
