@@ -182,6 +182,8 @@ async def test_waiting_caller_presses_1_for_a_callback(
     async def ivr(session: AgiSession) -> None:
         if session.script == "main":
             await session.command("SET VARIABLE IVR_NEXT queue")
+        else:  # the callback flow made its task: the dialplan ends the call
+            await session.command("SET VARIABLE IVR_NEXT hangup")
 
     agi = await agi_server(ivr)
     # No agent in the queue: the caller waits (joinempty) and presses 1.
