@@ -339,12 +339,20 @@ class SippRunner:
         dialled: str = "137",
         rate: float = 5,
         max_seconds: float = 60,
+        caller_name: str | None = None,
     ) -> SippProcess:
-        """Citizens (one call per caller number) dial ``dialled`` and follow ``steps``."""
+        """Citizens (one call per caller number) dial ``dialled`` and follow ``steps``.
+
+        ``caller_name`` is sent as the display name of From (UTF-8, e.g. Persian).
+        """
         if not callers:
             raise ValueError("at least one caller number")
+        if caller_name is not None and any(c in caller_name for c in '"\\\r\n<>'):
+            raise ValueError(f"caller name {caller_name!r} needs quoting")
         scenario = (SCENARIOS / "citizen_uac.xml").read_text()
         scenario = scenario.replace("@@DIALLED@@", dialled)
+        from_name = f'"{caller_name}" ' if caller_name else ""
+        scenario = scenario.replace("@@FROM_NAME@@", from_name)
         actions = render_steps(steps, dtmf_dir=self.workdir / "dtmf")
         scenario = scenario.replace("@@ACTIONS@@", actions)
         target = f"{self.pbx_host}:{self.pbx_port}"
