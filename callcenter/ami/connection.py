@@ -118,6 +118,11 @@ class BridgeManager(Manager):
             log.warning("AMI connect failed: %s", self.last_error)
             self._retry()
             return
+        if getattr(f.result()[1], "lost", False):  # closed before we could adopt it
+            self.last_error = "connection closed by the server at once"
+            log.warning("AMI %s", self.last_error)
+            self._retry()
+            return
         super().connection_made(f)
         self.state = ConnectionState.CONNECTED
 

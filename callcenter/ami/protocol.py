@@ -8,6 +8,10 @@
    silently drops actions that had a first response (an async Originate: "successfully
    queued") leaving their future pending forever. Here every pending action's future
    fails with ``AmiDisconnected`` instead: nothing is re-sent, nothing waits forever.
+3. A connection closed by the server at once (AMI restarting, an ACL) can be lost before
+   the manager adopted it (``factory`` still None): ``AMIProtocol.connection_lost`` then
+   raises, the manager is never told, adopts the dead transport and never reconnects.
+   Here the protocol notes ``lost`` and ``BridgeManager`` retries instead.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ class BridgeAMIProtocol(AMIProtocol):
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.lost = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.factory is None:  # not adopted yet: BridgeManager.connection_made retries
+            self.lost = self.closed = True
+            return
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         text = self._decoder.decode(data)

@@ -152,6 +152,9 @@ class CallEnded:
     ivr_path: tuple[str, ...] = field(default_factory=tuple)
     request_code: str | None = None
     joined_late: bool = False
+    # False when the call's channels were found gone at a resync (AMI was away when it
+    # ended): its end time and waits are those of the resync, Asterisk's records know better.
+    end_seen: bool = True
 
 
 CallEvent = (

@@ -77,4 +77,5 @@ def summarize(call: Call, *, ended_at: float) -> CallEnded:
         ivr_path=tuple(call.ivr_path),
         request_code=call.request_code,
         joined_late=call.joined_late,
+        end_seen=call.end_seen,
     )

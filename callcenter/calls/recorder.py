@@ -35,6 +35,11 @@ class CallRecorder:
 
     async def on_call_ended(self, ended: CallEnded) -> None:
         try:
+            if not ended.end_seen:
+                # It ended while AMI was away: the tracker only knows when it noticed
+                # (its waits run until the resync). Asterisk's CDR/queue_log know the
+                # real end; recovery stores it first, the write below is then a no-op.
+                await self.recover()
             await asyncio.to_thread(self._write, ended, "ami")
             self.recorded += 1
         except Exception:

@@ -93,6 +93,7 @@ class Call:
     caller_name: str = ""
     caller_uniqueid: str | None = None
     joined_late: bool = False
+    end_seen: bool = True  # False: ended by a resync, its hangup happened while AMI was away
     inventory_complete: bool = True  # every channel of the call is known to the tracker
     originator_gone: bool = False
     state: CallState = CallState.STARTED

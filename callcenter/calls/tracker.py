@@ -121,6 +121,7 @@ class CallTracker:
                     self.drop_channel(stale)
             call.inventory_complete = True
             if not call.channels:
+                call.end_seen = False
                 self.end_call(call, when, out)
         if out and self._on_event is not None:
             for domain_event in out:

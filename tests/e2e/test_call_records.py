@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
+import pytest
 from ami_client import AmiClient
+from ami_proxy import AmiProxy
 from bridge import Bridge
 from pbx_sandbox import QUEUE, SandboxPbx
 from sipp import AwaitHangup, Digits, Hangup, Pause, SippRunner, Step
@@ -227,3 +231,73 @@ async def test_bridge_killed_mid_traffic_records_every_call_once(
     await asyncio.sleep(2)
     again = bridge.query(lambda s: calls_since(s, short + long, since))
     assert sorted(c.id for c in again) == sorted(c.id for c in rows)  # type: ignore[type-var]
+
+
+
+@pytest.fixture
+async def relayed_bridge(
+    bridge_env: dict[str, str], tmp_path: Path, pbx: SandboxPbx, ami: AmiClient
+) -> AsyncIterator[tuple[Bridge, AmiProxy]]:
+    """A ``callcenter serve`` whose AMI goes through an ``AmiProxy`` the test can cut."""
+    proxy = AmiProxy(upstream_host=pbx.ami_host, upstream_port=pbx.ami_port)
+    await proxy.start()
+    workdir = tmp_path / "relayed-bridge"
+    workdir.mkdir()
+    server = Bridge(env={**bridge_env, "CALLCENTER_AMI_PORT": str(proxy.port),
+                         "CALLCENTER_AMI_MAX_BACKOFF_SECONDS": "1"}, workdir=workdir)
+    await asyncio.to_thread(server.start)  # the proxy relays on this loop meanwhile
+    try:
+        yield server, proxy
+    finally:
+        await asyncio.to_thread(server.close)
+        await proxy.close()
+
+
+async def test_ami_down_while_a_caller_gives_up_records_every_call_once(
+    relayed_bridge: tuple[Bridge, AmiProxy], sipp: SippRunner, ami: AmiClient
+) -> None:
+    """AMI is cut while one call talks and another waits; the waiting caller gives up
+    while AMI is down; after AMI is back both calls are recorded exactly once."""
+    bridge, proxy = relayed_bridge
+    talking, leaving = "09135550421", "09135550422"
+    await add_agent(ami, "2101")
+    agent = await sipp.agent(extension="2101", answer_after=1, talk_for=14, max_seconds=60)
+    start = len(ami.events)
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    first = await sipp.citizen(callers=[talking], steps=[*TO_THE_QUEUE, AwaitHangup(40)],
+                               max_seconds=60)
+    await asyncio.sleep(1)
+    second = await sipp.citizen(
+        callers=[leaving], steps=[*TO_THE_QUEUE, Pause(PLEASE_HOLD + 4), Hangup()],
+        max_seconds=60,
+    )
+    await ami.wait_for(partial(of_caller, name="QueueCallerJoin", caller=leaving),
+                       seconds=30, start=start)
+    await asyncio.sleep(1)  # the bridge saw the join; the caller gives up in ~3 s
+    proxy.cut()
+    abandoned = await ami.wait_for(
+        partial(of_caller, name="QueueCallerAbandon", caller=leaving), seconds=10, start=start)
+    await asyncio.sleep(1)
+    proxy.restore()
+    results = [await first.wait(), await second.wait(), await agent.wait()]
+    assert all(r.ok for r in results), [r.describe() for r in results]
+
+    def both(session: Session) -> list[Call] | None:
+        rows = calls_since(session, [talking, leaving], since)
+        return rows if len(rows) >= 2 else None
+
+    await asyncio.to_thread(bridge.wait_for, both, seconds=20)
+    await asyncio.sleep(1)  # a duplicate would come now, if at all
+    rows = await asyncio.to_thread(bridge.query, lambda s: calls_since(s, [talking, leaving],
+                                                                       since))
+    assert sorted(c.caller or "" for c in rows) == [talking, leaving], rows
+    by_caller = {c.caller: c for c in rows}
+    assert (by_caller[talking].outcome, by_caller[talking].agent) == ("answered", "2101")
+    gone = by_caller[leaving]
+    assert (gone.outcome, gone.queue) == ("abandoned", QUEUE), gone
+    # its end was not seen: stored from Asterisk's records, with the real wait (not one
+    # that ran on until AMI came back)
+    assert gone.source == "recovery", gone
+    assert gone.wait_seconds is not None
+    assert abs(gone.wait_seconds - float(abandoned["HoldTime"])) <= 1.5, gone
+    assert proxy.accepted >= 2  # the bridge logged in again through the proxy

@@ -128,3 +128,22 @@ def test_recovery_stores_missing_calls_once(engine: Engine, tmp_path: Path) -> N
         sources = {c.linkedid: c.source for c in session.exec(select(Call)).all()}
     assert sources["1795870434.0"] == "ami"
     assert sources["1795870453.2"] == "recovery"
+
+
+def test_call_ended_unseen_is_stored_from_asterisks_records(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A call the tracker ended at a resync (AMI away at its hangup) is stored with the
+    queue_log's wait, not the tracker's wait that ran until the resync."""
+    logs = tmp_path / "asterisk"
+    shutil.copytree(LOGS, logs)
+    settings = Settings(pbx_log_dir=logs, recovery_lookback_hours=10**6, data_dir=tmp_path)
+    recorder = CallRecorder(engine=engine, settings=settings)
+    asyncio.run(recorder.on_call_ended(ended(
+        linkedid="1795870453.2", outcome=Outcome.ABANDONED, answered_by=None,
+        answered_at=None, wait_seconds=600.0, talk_seconds=0.0, end_seen=False)))
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.linkedid == "1795870453.2")).one()
+    assert (call.source, call.outcome) == ("recovery", "abandoned")
+    assert call.wait_seconds is not None and call.wait_seconds < 600
+    assert count_calls(engine) == 4  # the other calls the records held came along

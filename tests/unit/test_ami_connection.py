@@ -250,6 +250,22 @@ async def test_reconnect_after_drop_logs_in_again_and_resets_backoff(
     await wait_for(lambda: manager.health()["last_event_age_seconds"] is not None)
 
 
+async def test_connection_lost_before_it_was_adopted_is_retried() -> None:
+    """The server closed the socket before the connect callback ran: no exception in
+    the protocol, and the manager retries instead of adopting a dead transport."""
+    mgr = BridgeManager(port=1, username="b", secret="s", backoff=Backoff(base=5, cap=5))
+    mgr.start()
+    protocol = BridgeAMIProtocol()
+    protocol.connection_made(MagicMock())
+    protocol.connection_lost(None)  # plain AMIProtocol: AttributeError on factory None
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    done.set_result((protocol.transport, protocol))
+    mgr.connection_made(done)
+    assert mgr.state is ConnectionState.RETRYING and mgr.protocol is not protocol
+    assert "at once" in (mgr.last_error or "")
+    await mgr.stop()
+
+
 def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
     backoff = Backoff(base=0.5, factor=2, cap=4)
     assert [backoff.next_delay() for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]

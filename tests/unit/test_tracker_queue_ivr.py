@@ -223,6 +223,7 @@ def test_reconcile_ends_calls_whose_channels_vanished() -> None:
     out = tracker.reconcile([other, {"Event": "CoreShowChannelsComplete"}])
     (ended,) = only(out, ev.CallEnded)
     assert ended.linkedid == LID
+    assert ended.end_seen is False  # its hangup happened while AMI was away
     assert list(tracker.calls) == ["9.9"]  # the live call is adopted
 
 
@@ -247,6 +248,7 @@ def test_reconcile_completes_a_late_call_so_it_can_end() -> None:
     out = tracker.feed_all([e("Hangup", 200, CALLER), e("Hangup", 201, agent(2))])
     (ended,) = only(out, ev.CallEnded)
     assert ended.ended_at == 201.0
+    assert ended.end_seen is True
 
 
 def test_call_state_refuses_unlisted_moves() -> None:
