@@ -20,6 +20,7 @@ from callcenter.notifier import Notifier
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Runtime
 from callcenter.settings import Settings
+from callcenter.sms.notify import drain as drain_sms
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,11 @@ def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
         try:
             yield
         finally:
-            await runtime.stop()
+            # In-flight deliveries (call records, SMS) finish before the parts stop and
+            # the engine is disposed: nothing is lost, no connection left open.
             await notifier.drain()
+            await drain_sms(container)
+            await runtime.stop()
 
     app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan)
     app.state.container = container
