@@ -327,9 +327,11 @@ class SippRunner:
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         # The timeout below outlasts SIPp's own -timeout so SIPp reports first.
-        return SippProcess(
+        started = SippProcess(
             name=name, process=process, workdir=workdir, max_seconds=max_seconds + 10
         )
+        self.started.append(started)  # stop_all() kills what a test left running
+        return started
 
     async def citizen(
         self,
