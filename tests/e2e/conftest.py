@@ -18,12 +18,13 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from agi_stub import AGI_HOST, AGI_PORT, AgiStub, Flow
 from ami_client import AmiClient
 from bridge import Bridge, environment_without_callcenter
-from pbx_sandbox import AGENTS, QUEUE, SANDBOX, SandboxPbx
+from pbx_sandbox import AGENTS, LOCK_KEY, QUEUE, SANDBOX, SandboxPbx
 from sipp import SippRunner
 
 DEFAULT_ROOT = "/var/cache/callcenter/asterisk-root"
@@ -46,27 +47,37 @@ def _sandbox_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def pbx() -> Iterator[SandboxPbx]:
+def pbx(request: pytest.FixtureRequest) -> SandboxPbx:
     """``scripts/asterisk-sandbox up`` once per session (seconds when already built).
 
     The session holds an exclusive lock on the sandbox: test runs of several
     developers on one machine take turns instead of hanging up each other's
-    calls. Asterisk is left running afterwards for the next run.
+    calls. The lock is taken once per test session and kept until it ends, even
+    when this fixture is loaded twice (``tests/browser`` reuses these fixtures): a
+    second ``flock`` from the same process would wait on itself. Asterisk is left
+    running afterwards for the next run.
     """
     env = _sandbox_env()
+    if LOCK_KEY not in request.config.stash:
+        request.config.stash[LOCK_KEY] = _take_lock(env)
+        request.config.add_cleanup(request.config.stash[LOCK_KEY].close)
+    return _sandbox_up(env)
+
+
+def _take_lock(env: dict[str, str]) -> IO[str]:
     lock_path = Path(env.get("CALLCENTER_PBX_ROOT", DEFAULT_ROOT) + ".e2e.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as lock:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"another test run held {lock_path} for {LOCK_WAIT_SECONDS} s")
-                time.sleep(1)
-        yield _sandbox_up(env)
+    lock = lock_path.open("w")
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                pytest.fail(f"another test run held {lock_path} for {LOCK_WAIT_SECONDS} s")
+            time.sleep(1)
 
 
 def _sandbox_up(env: dict[str, str]) -> SandboxPbx:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = REPO_ROOT / "scripts" / "asterisk-sandbox"
 AGENTS = [f"21{n:02d}" for n in range(1, 11)]
 QUEUE = "citizen-requests"
+# The session's hold on the sandbox lock (conftest.py). Defined here, in a module both
+# tests/e2e and tests/browser import by name, so both fixture copies share one key.
+LOCK_KEY = pytest.StashKey[IO[str]]()
 
 
 @dataclass(frozen=True)
