@@ -205,3 +205,23 @@ async def test_waiting_caller_presses_1_for_a_callback(
         ("QueueCallerLeave", {"Uniqueid": uid, "Queue": QUEUE}),
         ("Newexten", {"Uniqueid": uid, "Context": "queue-exit", "Application": "AGI"}),
     )
+
+
+async def test_bridge_dying_mid_ivr_still_queues_the_caller(
+    ami: AmiClient, sipp: SippRunner, agi_server: StartAgi
+) -> None:
+    """Tried: the FastAGI peer drops the session mid-flow without setting IVR_NEXT (a
+    bridge crash). The dialplan sends the caller to the agents, not to a hang-up."""
+
+    async def ivr(session: AgiSession) -> None:
+        await session.command("GET DATA beep 500 1")
+        raise ConnectionResetError("the bridge died")  # the stub closes the socket
+
+    await agi_server(ivr)
+    citizen = await sipp.citizen(callers=["09138887777"], steps=[Pause(4), Hangup()])
+    called = await citizen.wait()
+    assert called.ok, called.describe()
+    uid = (await caller_channel(ami, "09138887777"))["Uniqueid"]
+    await ami.wait_for(
+        lambda e: e.get("Event") == "QueueCallerJoin" and e.get("Uniqueid") == uid, seconds=10
+    )
