@@ -7,7 +7,6 @@ touch a websocket); one hub per app, kept on the container and built on first us
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import defaultdict
@@ -24,10 +23,10 @@ from callcenter.agent_panel.services import (
     pop_history,
 )
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.web.push import push_json
 
 log = logging.getLogger(__name__)
 HUB_KEY = "agent_panel.hub"
-SEND_TIMEOUT_SECONDS = 5.0
 
 
 class PanelHub:
@@ -63,17 +62,8 @@ class PanelHub:
 
     async def send(self, extension: str, message: dict[str, Any]) -> None:
         """One JSON text to every socket of ``extension``; a stuck socket is dropped."""
-        sockets = list(self._sockets.get(extension, ()))
-        if not sockets:
-            return
-        text = json.dumps(message, ensure_ascii=False)
-        results = await asyncio.gather(
-            *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT_SECONDS) for ws in sockets),
-            return_exceptions=True,
-        )
-        for ws, result in zip(sockets, results, strict=True):
-            if isinstance(result, BaseException):
-                self.detach(extension, ws)
+        for ws in await push_json(list(self._sockets.get(extension, ())), message):
+            self.detach(extension, ws)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -24,13 +24,13 @@ from callcenter.stats.queries import today_report
 from callcenter.supervisor.board import live_picture, sync_board
 from callcenter.supervisor.live import LiveCalls
 from callcenter.users.models import Role, User
+from callcenter.web.push import push_json
 
 log = logging.getLogger(__name__)
 HUB_KEY = "supervisor.hub"
 LIVE_DEBOUNCE = 0.1
 TICK_SECONDS = 2.0
 STATS_SECONDS = 15.0
-SEND_TIMEOUT_SECONDS = 5.0
 
 
 class SupervisorHub:
@@ -92,17 +92,8 @@ class SupervisorHub:
         self._sockets.discard(websocket)
 
     async def broadcast(self, message: dict[str, Any]) -> None:
-        sockets = list(self._sockets)
-        if not sockets:
-            return
-        text = json.dumps(message, ensure_ascii=False)
-        results = await asyncio.gather(
-            *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT_SECONDS) for ws in sockets),
-            return_exceptions=True,
-        )
-        for ws, result in zip(sockets, results, strict=True):
-            if isinstance(result, BaseException):
-                self.detach(ws)
+        for ws in await push_json(list(self._sockets), message):
+            self.detach(ws)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
