@@ -12,11 +12,10 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestStatus
-from callcenter.cases.services import add_event
+from callcenter.cases.services import add_event, change_status
 from callcenter.clock import utcnow
 from callcenter.intake.exceptions import NoSuchSuggestion, SuggestionDecided
 from callcenter.intake.models import DuplicateSuggestion, SuggestionState
-from crm_bridge.sync import change_status_and_sync
 
 MAX_SUGGESTIONS = 5
 
@@ -82,7 +81,7 @@ def confirm_duplicate(*, session: Session, suggestion_id: int, actor: str) -> Ci
         parent = session.get(CitizenRequest, original.duplicate_of_id)
         assert parent is not None
         original = parent
-    change_status_and_sync(
+    change_status(
         session=session, request=request, to_status=RequestStatus.DUPLICATE, actor=actor,
         note=f"duplicate of {original.tracking_code}",
         data={"duplicate_of": original.tracking_code},

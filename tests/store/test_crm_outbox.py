@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest
+from callcenter.cases.services import change_status
 from callcenter.clock import utcnow
 from callcenter.intake.services import file_request
 from callcenter.settings import Settings
@@ -18,7 +19,6 @@ from crm_bridge.deliverer import OutboxDeliverer
 from crm_bridge.fakes import Answer, RecordingServer
 from crm_bridge.models import OutboxItem, OutboxState
 from crm_bridge.outbox import dead_letters, replay
-from crm_bridge.sync import change_status_and_sync
 
 
 def _config(url: str) -> ShahrbinConfig:
@@ -121,8 +121,7 @@ async def test_changes_of_one_request_go_out_in_order(engine: Engine) -> None:
     _file(engine)
     with Session(engine) as s:
         request = s.exec(select(CitizenRequest)).one()
-        change_status_and_sync(session=s, request=request, to_status="in_progress",
-                               actor="agent:1")
+        change_status(session=s, request=request, to_status="in_progress", actor="agent:1")
         s.commit()
     with RecordingServer([Answer(500), Answer(201), Answer(201)]) as server:
         async with httpx.AsyncClient(timeout=2) as http:
