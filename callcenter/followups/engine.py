@@ -87,13 +87,11 @@ class EngineConfig:
 
 
 def policy_from_settings(settings: Settings) -> ContactPolicy:
-    # ``holidays_file`` is the foundation's setting when present (else the shipped list).
-    holidays_file = getattr(settings, "holidays_file", None)
     return build_policy(zone=settings.timezone, opens=settings.calling_hours_start,
                         closes=settings.calling_hours_end,
                         open_on_friday=settings.calling_on_friday, cap=settings.contact_cap,
                         period=timedelta(hours=settings.contact_cap_period_hours),
-                        holidays=Holidays.load(holidays_file) if holidays_file else None)
+                        holidays=Holidays.load(settings.holidays_file))
 
 
 @dataclass
