@@ -63,6 +63,3 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
         session.add(user)
     return user
 
-
-def user_by_extension(*, session: Session, extension: str) -> User | None:
-    return session.exec(select(User).where(User.extension == extension)).first()
