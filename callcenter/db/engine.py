@@ -1,4 +1,22 @@
-"""Engine and sessions: one engine per process, built from settings (never at import)."""
+"""Engine and sessions: one engine per process, built from settings (never at import).
+
+SQLite transactions follow SQLAlchemy's documented recipe for the pysqlite driver
+(dialects/sqlite "Enabling Non-Legacy SQLite Transactional Modes"): the driver's own
+transaction handling is switched off (``isolation_level=None``; Python 3.11 has no
+``autocommit`` attribute yet) and SQLAlchemy emits BEGIN itself on the engine's
+``begin`` event. The driver's legacy mode opened no transaction before a SAVEPOINT, so
+the first ``begin_nested()`` RELEASE committed for real (issue 21).
+
+Which BEGIN: a unit of work (``session_scope``, what every writer uses: HTTP routes,
+the AMI recorder, the follow-up engine, the outbox deliverer, the CLI) starts with
+``BEGIN IMMEDIATE``: it takes SQLite's one write lock up front, so a second writer waits
+on the busy timeout at its BEGIN. With a plain (deferred) BEGIN a unit that reads and
+then writes (``get_or_create_citizen``, the claim UPDATEs) holds a snapshot; once another
+writer commits, its first write fails at once with "database is locked" and the busy
+timeout never helps. Every other transaction (a bare ``Session(engine)`` that only
+reads: panels, logins, stats) stays deferred: in WAL mode it neither blocks nor waits
+for writers. PostgreSQL ignores all of this.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +26,28 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
+
+BUSY_TIMEOUT_SECONDS = 30
+# Execution option read by the SQLite ``begin`` hook: "IMMEDIATE" for units of work.
+SQLITE_BEGIN = "sqlite_begin"
 
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create the engine; SQLite gets real transactions, WAL, foreign keys and a busy
+    timeout."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url, echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS,
+                          "isolation_level": None},  # the driver never BEGINs on its own
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -36,10 +62,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine as a unit of work binds it: on SQLite every transaction BEGINs
+    IMMEDIATE (see the module docstring)."""
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+    """A unit of work: commits on success, rolls back on error; holds SQLite's write
+    lock from its first statement."""
+    with Session(writer(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
