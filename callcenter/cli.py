@@ -76,6 +76,34 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     typer.echo(f"database at revision {current_revision(engine)}")
 
 
+@db_app.command("repair")
+def db_repair(
+    fix: Annotated[bool, typer.Option(help="Write the missing history and outbox items")] = False,
+) -> None:
+    """List what non-atomic SQLite transactions left behind; --fix puts it right.
+
+    Exits 1 when it found damage and did not fix it (for monitoring), else 0.
+    """
+    from callcenter.app import prepare_store
+    from callcenter.db.engine import build_engine, session_scope
+    from callcenter.db.repair import find_damage, repair
+
+    engine = build_engine(settings_or_exit().database_url)
+    try:
+        prepare_store(engine)
+        with session_scope(engine) as session:
+            damage = repair(session=session) if fix else find_damage(session=session)
+    finally:
+        engine.dispose()
+    for item in damage:
+        typer.echo(item.describe())
+    verb = "fixed" if fix else "found"
+    typer.echo(f"{verb} {len(damage)} problem(s)" + ("" if fix or not damage
+                                                    else "; run with --fix to repair"))
+    if damage and not fix:
+        raise typer.Exit(1)
+
+
 @users_app.command("add")
 def users_add(
     username: str,

@@ -106,6 +106,7 @@ def resolved_request(session: Session, phone: str = "09131234567",
 
 
 def tasks(session: Session, kind: str | None = None) -> list[Task]:
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     query = select(Task).order_by(Task.id)  # type: ignore[arg-type]
     if kind:
@@ -114,6 +115,7 @@ def tasks(session: Session, kind: str | None = None) -> list[Task]:
 
 
 def contacts(session: Session) -> list[tuple[str, str, str | None]]:
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     return [(c.channel, c.decision, c.reason)
             for c in session.exec(select(ContactAttempt).order_by(ContactAttempt.id)).all()]  # type: ignore[arg-type]
@@ -497,6 +499,7 @@ def test_two_instances_settle_each_answer_exactly_once(
     for thread in threads:
         thread.join(timeout=120)
     assert sorted(settled) == sorted(ids)
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     moves = session.exec(select(RequestEvent.request_id).where(RequestEvent.kind == "status")
                          .where(RequestEvent.from_status == "resolved")).all()

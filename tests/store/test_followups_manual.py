@@ -76,6 +76,7 @@ async def test_click_to_call_rings_the_agent_then_the_citizen(
     # the cap (1) does not stop an agent's second call
     await click_to_call(engine=engine, actions=actions, policy=POLICY, task_id=task.id,
                         extension="2103", user_id=user, clock=lambda: SAT_NOON)
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     assert session.get(Task, task.id).attempts == 2  # type: ignore[union-attr]
 

@@ -77,6 +77,7 @@ async def test_sms_survey_reaches_twilio_and_a_signed_reply_closes_the_request(
             "X-Twilio-Signature": signature})
     app.state.container.engine.dispose()
     assert reply.status_code == 200
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     stored = session.get(CitizenRequest, request.id)
     assert stored is not None
@@ -89,6 +90,7 @@ async def test_sms_survey_reaches_twilio_and_a_signed_reply_closes_the_request(
     session.commit()
     settled = await runner.run_due()
     assert settled.settled == {request.id: "closed"}
+    session.rollback()  # a fresh snapshot: a SQLite read transaction keeps its own
     session.expire_all()
     final = session.get(CitizenRequest, request.id)
     assert final is not None and final.status == RequestStatus.CLOSED
