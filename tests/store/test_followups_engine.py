@@ -507,3 +507,31 @@ def test_two_instances_settle_each_answer_exactly_once(
     outbox = [o.payload["request"]["status"] for o in session.exec(select(OutboxItem)).all()]
     assert outbox.count("reopened") == 10 and outbox.count("closed") == 10
     assert len(tasks(session, TaskKind.NOT_FIXED)) == 10
+
+
+async def test_escalating_twice_keeps_the_sms_task_update(engine: Engine, session: Session
+                                                          ) -> None:
+    """Tried (issue 21, the nested block of ``escalate``): another instance already wrote
+    this resolution's survey call when the SMS window ends. Expect its INSERT undone
+    alone: one survey call (the other's), the SMS task still moved on to "escalated"."""
+    from callcenter.followups.surveys import survey_key
+
+    request = resolved_request(session)
+    assert request.id is not None
+    clock = Clock(T0 + timedelta(hours=1))
+    runner = make_engine(engine, clock, sms=sms_service(engine, CountingTransport()),
+                         actions=FakeActions([]))
+    assert (await runner.run_due()).outcomes == {"sent": 1}
+    later = T0 + timedelta(days=30)
+    session.add(Task(kind=TaskKind.SURVEY_CALL, request_id=request.id, due_at=later,
+                     citizen_id=request.citizen_id, created_at=T0, updated_at=T0,
+                     dedupe_key=survey_key(TaskKind.SURVEY_CALL, request.id, T0)))
+    session.commit()
+    clock.now += timedelta(hours=24)
+    assert (await runner.run_due()).outcomes == {"escalated": 1}
+    [call] = tasks(session, TaskKind.SURVEY_CALL)
+    assert call.due_at == later and call.attempts == 0
+    [sms] = tasks(session, TaskKind.SURVEY_SMS)
+    assert sms.state == "waiting"
+    assert (sms.result or {}).get("phase") == "escalated"
+    assert (sms.result or {}).get("escalated") == "no-reply"
