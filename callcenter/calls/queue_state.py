@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+
+class QueueView(Protocol):
+    """What readers of the live queue picture rely on (``QueueState`` is the real one;
+    the IVR, the follow-up runner and the supervisor hub take this)."""
+
+    def snapshot(self) -> dict[str, Any]: ...
+
 
 # app_queue's member Status numbers (AST_DEVICE_*).
 DEVICE_STATES = {
