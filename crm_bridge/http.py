@@ -13,9 +13,9 @@ from callcenter.cases.models import CitizenRequest
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
 from callcenter.intake.http_input import parse_json_object, read_limited
+from callcenter.outbox.models import OutboxPublic
 from callcenter.reference.models import Department
 from crm_bridge.inbound import StatusOutcome, apply_status_update, verify
-from crm_bridge.models import OutboxPublic
 from crm_bridge.outbox import dead_letters, replay
 
 router = APIRouter(tags=["crm"])

@@ -46,6 +46,8 @@ _DEVICE_WORDS = {
     "ONHOLD": "onhold",
 }
 _IN_CALL_STATES = frozenset({"inuse", "busy", "ringinuse", "onhold"})
+# Answers to QueueStatus and CoreShowChannels: read by ``resync``, never subscribed to.
+RESYNC_ONLY_EVENTS = frozenset({"QueueParams", "QueueMember", "QueueEntry", "CoreShowChannel"})
 
 Event = Mapping[str, str]
 
@@ -103,6 +105,11 @@ class QueueState:
             "AgentConnect": self._on_agent_connect,
             "AgentComplete": self._on_agent_complete,
         }
+
+    @property
+    def live_events(self) -> frozenset[str]:
+        """The AMI event names to route here as they happen (``ami/subscriptions.py``)."""
+        return frozenset(self._table) - RESYNC_ONLY_EVENTS
 
     def feed(self, event: Event) -> None:
         handler = self._table.get(event.get("Event", ""))

@@ -42,9 +42,9 @@ from callcenter.followups.config import RunnerConfig
 from callcenter.followups.models import ContactAttempt, Task, TaskKind
 from callcenter.followups.policy import build_policy
 from callcenter.followups.runner import FollowupRunner
+from callcenter.outbox.models import OutboxItem
 from callcenter.reference.hours import Holidays
 from callcenter.sms.service import LogTransport, RecordingSmsService
-from crm_bridge.models import OutboxItem
 
 ANSWER_TO_RATING = 19.0  # seconds from the answer to pressing "4"
 RATING_TO_FIXED = 2.3  # + the 0.2 s a key press takes

@@ -14,10 +14,10 @@ from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import change_status
 from callcenter.clock import utcnow
 from callcenter.intake.services import file_request
+from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
 from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
 from crm_bridge.deliverer import OutboxDeliverer
-from crm_bridge.models import OutboxItem, OutboxState
 from crm_bridge.outbox import dead_letters, replay
 
 

@@ -24,9 +24,9 @@ from callcenter.followups.models import ContactAttempt, Task, TaskKind
 from callcenter.followups.policy import build_policy
 from callcenter.followups.runner import FollowupRunner
 from callcenter.followups.surveys import store_answer
+from callcenter.outbox.models import OutboxItem
 from callcenter.reference.hours import Holidays
 from callcenter.sms.service import RecordingSmsService
-from crm_bridge.models import OutboxItem
 
 T0 = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
 POLICY = build_policy(zone="Asia/Tehran", opens=datetime.min.time().replace(hour=9),

@@ -20,10 +20,10 @@ from callcenter.auth.services import SignedInUser
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.services import find_citizen, set_opt_out
 from callcenter.intake.services import file_request
+from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
 from callcenter.sms.service import LogTransport, RecordingSmsService
 from crm_bridge.inbound import sign
-from crm_bridge.models import OutboxItem, OutboxState
 
 SECRET = "webhook-secret-for-tests"
 Client = httpx.AsyncClient
