@@ -18,8 +18,8 @@ def list_tasks(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line")] = False,
 ) -> None:
     """Open follow-ups (pending, claimed, waiting), oldest due first."""
-    from callcenter.compose import prepare_store
     from callcenter.cli_settings import settings_or_exit
+    from callcenter.compose import prepare_store
     from callcenter.db.engine import build_engine, session_scope
     from callcenter.followups.services import open_tasks
 
@@ -49,8 +49,8 @@ def run_due() -> None:
     Survey calls and automatic callbacks need the AMI connection of ``serve``; this
     command leaves them for it.
     """
-    from callcenter.compose import prepare_store
     from callcenter.cli_settings import settings_or_exit
+    from callcenter.compose import prepare_store
     from callcenter.db.engine import build_engine
     from callcenter.followups.config import RunnerConfig, policy_from_settings
     from callcenter.followups.runner import FollowupRunner
