@@ -1,8 +1,8 @@
 """Every AMI event the system depends on, in one table: event name -> handlers.
 
-The tracker follows calls, the queue state follows queues and agents. One catch-all
-panoramisk callback routes each event through this table (a dict lookup), so adding an
-event here is the only place to touch.
+The tracker follows calls, the queue state follows queues and agents; the table is made
+from their own handler tables, so the names are written once. One catch-all panoramisk
+callback routes each event through this table (a dict lookup).
 """
 
 from __future__ import annotations
@@ -15,50 +15,18 @@ from callcenter.calls.tracker import CallTracker
 
 EventHandler = Callable[[Mapping[str, str]], Any]
 
-CALL_EVENTS = (
-    "Newchannel",
-    "Newstate",
-    "NewCallerid",
-    "NewConnectedLine",
-    "NewAccountCode",
-    "Hangup",
-    "DialBegin",
-    "DialEnd",
-    "BridgeEnter",
-    "BridgeLeave",
-    "BridgeDestroy",
-    "BlindTransfer",
-    "AttendedTransfer",
-    "Rename",
-    "Newexten",
-    "VarSet",
-    "UserEvent",
-    "AgentCalled",
-    "AgentRingNoAnswer",
-)
-QUEUE_ONLY_EVENTS = (
-    "QueueMemberAdded",
-    "QueueMemberRemoved",
-    "QueueMemberPause",
-    "QueueMemberStatus",
-    "DeviceStateChange",
-)
-SHARED_EVENTS = (
-    "QueueCallerJoin",
-    "QueueCallerLeave",
-    "QueueCallerAbandon",
-    "AgentConnect",
-    "AgentComplete",
-)
-
-
 def subscriptions(
     *, tracker: CallTracker, queue_state: QueueState
 ) -> dict[str, list[EventHandler]]:
-    """The table. Order within a list matters only for reading."""
-    table: dict[str, list[EventHandler]] = {name: [tracker.feed] for name in CALL_EVENTS}
-    table.update({name: [queue_state.feed] for name in QUEUE_ONLY_EVENTS})
-    table.update({name: [tracker.feed, queue_state.feed] for name in SHARED_EVENTS})
+    """The table, from the handlers' own tables (``CallTracker.events``,
+    ``QueueState.live_events``): an event either one handles is routed to it, so a
+    handler added there is subscribed here. Order within a list matters only for
+    reading: the tracker first, then the queue state."""
+    table: dict[str, list[EventHandler]] = {}
+    for name in sorted(tracker.events | queue_state.live_events):
+        table[name] = [handler for handler, names in ((tracker.feed, tracker.events),
+                                                     (queue_state.feed, queue_state.live_events))
+                       if name in names]
     return table
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
 
 from callcenter.calls import queue_handlers
 from callcenter.calls.events import (
@@ -20,10 +19,8 @@ from callcenter.calls.events import (
     TransferKind,
 )
 from callcenter.calls.legs import answer, dest_channel, ring
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import CallState, interface_of, party_of
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -45,9 +42,9 @@ CHANNEL_ONLY = (
 )
 
 
-def table(tracker: CallTracker) -> dict[str, Handler]:
+def table(tracker: CallRegistry) -> dict[str, Handler]:
     """Event name -> bound handler, built once per tracker."""
-    funcs: dict[str, Callable[[CallTracker, Event, Out], None]] = {
+    funcs: dict[str, Callable[[CallRegistry, Event, Out], None]] = {
         name: on_channel for name in CHANNEL_ONLY
     }
     funcs.update(
@@ -67,11 +64,11 @@ def table(tracker: CallTracker) -> dict[str, Handler]:
     return {name: partial(func, tracker) for name, func in funcs.items()}
 
 
-def on_channel(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_channel(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.touch(event, out)
 
 
-def on_hangup(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_hangup(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -82,7 +79,7 @@ def on_hangup(tracker: CallTracker, event: Event, out: Out) -> None:
     tracker.channel_gone(call, channel, tracker.now(event), out)
 
 
-def on_dial_begin(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_dial_begin(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -92,7 +89,7 @@ def on_dial_begin(tracker: CallTracker, event: Event, out: Out) -> None:
         ring(tracker, call, dest, tracker.now(event), out)
 
 
-def on_dial_end(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_dial_end(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -120,7 +117,7 @@ def on_dial_end(tracker: CallTracker, event: Event, out: Out) -> None:
         call.move(CallState.QUEUED)
 
 
-def on_bridge_enter(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_enter(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     bridge_id = event.get("BridgeUniqueid", "")
     if found is None or not bridge_id:
@@ -142,7 +139,7 @@ def on_bridge_enter(tracker: CallTracker, event: Event, out: Out) -> None:
         return
 
 
-def on_bridge_leave(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_leave(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -164,11 +161,11 @@ def on_bridge_leave(tracker: CallTracker, event: Event, out: Out) -> None:
             return
 
 
-def on_bridge_destroy(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_destroy(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.bridges.pop(event.get("BridgeUniqueid", ""), None)
 
 
-def _party(tracker: CallTracker, event: Event, prefix: str) -> str:
+def _party(tracker: CallRegistry, event: Event, prefix: str) -> str:
     channel = tracker.channels.get(event.get(f"{prefix}Uniqueid", ""))
     if channel is not None:
         return channel.party
@@ -176,7 +173,7 @@ def _party(tracker: CallTracker, event: Event, prefix: str) -> str:
 
 
 def _transfer(
-    tracker: CallTracker,
+    tracker: CallRegistry,
     event: Event,
     out: Out,
     *,
@@ -203,7 +200,7 @@ def _transfer(
     )
 
 
-def on_blind_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_blind_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
     linkedid = event.get("TransfereeLinkedid") or event.get("TransfererLinkedid", "")
     to = event.get("Extension", "")
     _transfer(
@@ -217,7 +214,7 @@ def on_blind_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
     )
 
 
-def on_attended_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_attended_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
     linkedid = event.get("TransfereeLinkedid") or event.get("OrigTransfererLinkedid", "")
     if event.get("DestType") == "App":
         to = event.get("DestApp", "")
@@ -234,7 +231,7 @@ def on_attended_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
     )
 
 
-def on_rename(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_rename(tracker: CallRegistry, event: Event, out: Out) -> None:
     # Older Asterisk (masquerades) renames channels in place; keep the name index right.
     channel = tracker.channels.get(event.get("Uniqueid", ""))
     new_name = event.get("Newname", "")
