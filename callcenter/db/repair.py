@@ -28,8 +28,8 @@ from callcenter.cases.models import CitizenRequest, RequestEvent, RequestStatus
 from callcenter.cases.services import add_event, change_status
 from callcenter.followups.models import Task
 from callcenter.followups.services import create_task
-from crm_bridge.models import OutboxItem
-from crm_bridge.outbox import OutboxKind, enqueue
+from callcenter.outbox.models import OutboxItem
+from callcenter.outbox.writer import OutboxKind, enqueue
 
 REPAIR_ACTOR = "db-repair"
 NO_CREATED_EVENT = "no-created-event"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from callcenter.outbox.models import OutboxItem
 from nested_support import abandoned_call, counts
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -31,7 +32,6 @@ from callcenter.db.repair import (
 )
 from callcenter.followups.models import Task
 from callcenter.intake.services import file_request
-from crm_bridge.models import OutboxItem
 
 FILED_AT = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
