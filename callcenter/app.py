@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,11 +41,14 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_store(engine: Engine) -> None:
-    """Migrate to the newest schema and load the reference data (idempotent)."""
+def prepare_store(engine: Engine, *, reference_dir: Path | None = None) -> None:
+    """Migrate to the newest schema and load the reference data (idempotent).
+
+    ``reference_dir`` is ``settings.reference_dir``; unset, the search order's.
+    """
     upgrade(engine)
     with session_scope(engine) as session:
-        sync_reference(session=session)
+        sync_reference(session=session, directory=reference_dir)
 
 
 
@@ -62,7 +66,7 @@ def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_store(engine)
+        prepare_store(engine, reference_dir=settings.reference_dir)
         await runtime.start()
         try:
             yield

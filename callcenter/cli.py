@@ -1,4 +1,4 @@
-"""The ``callcenter`` command: serve, db, users (and ami, followups... as they land)."""
+"""The ``callcenter`` command: serve, db, users, init, check-config, ami, followups."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from callcenter.ami.cli import ami_app
+from callcenter.deploy.cli import check_config, init
 from callcenter.followups.cli import followups_app
 from callcenter.settings import Settings, SettingsError, load_settings
 
@@ -21,6 +22,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
+app.command()(init)
+app.command("check-config")(check_config)
 
 EXIT_CONFIG = 2
 
@@ -70,7 +73,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
     if revision == "head":
-        prepare_store(engine)
+        prepare_store(engine, reference_dir=settings.reference_dir)
     else:
         upgrade(engine, revision)
     typer.echo(f"database at revision {current_revision(engine)}")
@@ -93,7 +96,7 @@ def users_add(
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
-    prepare_store(engine)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     secret = password or getpass.getpass("password: ")
     try:
         with session_scope(engine) as session:

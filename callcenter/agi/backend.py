@@ -28,7 +28,7 @@ from callcenter.followups.services import create_task
 from callcenter.reference.hours import Hours
 from callcenter.reference.models import Department
 from callcenter.reference.services import category_by_digit
-from callcenter.sms.messages import load_catalogue
+from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from ivr_flows.ports import RequestSummary
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class StoreIvrBackend:
         sms: Any = None,
         file_request: Callable[..., CitizenRequest] | None = None,
         assume_agents: bool = False,
+        catalogue: SmsCatalogue | None = None,
     ) -> None:
         self.engine = engine
         self.hours = hours
@@ -56,7 +57,7 @@ class StoreIvrBackend:
         self.sms = sms
         self._file_request = file_request or _file_with_intake
         self.assume_agents = assume_agents
-        self._catalogue = load_catalogue()
+        self._catalogue = catalogue or load_catalogue()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:
