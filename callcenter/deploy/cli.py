@@ -14,8 +14,11 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the configuration")],
     force: Annotated[bool, typer.Option(help="Replace files that exist")] = False,
 ) -> None:
-    """Write a starting configuration: callcenter.toml (every key commented), the
-    reference data to edit, and the Asterisk configuration to copy."""
+    """Write a starting configuration in DIRECTORY for an operator to edit.
+
+    callcenter.toml (every key commented), reference/*.yaml to edit, asterisk/*.conf
+    to copy to /etc/asterisk.
+    """
     from callcenter.deploy.starter import write_starter
 
     try:
@@ -31,8 +34,10 @@ def init(
 
 
 def check_config() -> None:
-    """Check the settings and every file the service reads; report all problems at once
-    (exit 2 when there is any)."""
+    """Check settings and every file the service reads: all problems at once, exit 2.
+
+    Also tries the data folder and the database; missing prompt sounds are warnings.
+    """
     from callcenter.deploy.check import check_configuration
 
     report = check_configuration()
