@@ -22,8 +22,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
-app.command()(init)
-app.command("check-config")(check_config)
 
 EXIT_CONFIG = 2
 
@@ -106,6 +104,10 @@ def users_add(
         typer.echo(f"callcenter: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {user.role} {user.username}" + (f" on {extension}" if extension else ""))
+
+
+app.command()(init)
+app.command("check-config")(check_config)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -128,3 +129,25 @@ def test_installed_package_reads_nothing_from_the_checkout(installed: Path,
     for path in used:
         assert Path(path).is_relative_to(installed), f"{path} is outside the virtualenv"
         assert Path(path).exists()
+
+
+def test_installed_package_takes_the_operators_files_over_its_own(installed: Path,
+                                                                   tmp_path: Path) -> None:
+    """``callcenter init`` writes editable files; an edited category name is what the
+    store gets, while the files not copied out still come from the package."""
+    callcenter = str(installed / "bin" / "callcenter")
+    env = clean_env(installed)
+    run([callcenter, "init", str(tmp_path / "etc")], cwd=tmp_path, env=env)
+    categories = tmp_path / "etc" / "reference" / "categories.yaml"
+    categories.write_text(categories.read_text("utf-8").replace(
+        "en: Waste and street cleaning", "en: Refuse (edited by the operator)"), "utf-8")
+    env["CALLCENTER_CONFIG"] = str(tmp_path / "etc" / "callcenter.toml")
+    workdir = tmp_path / "empty"
+    workdir.mkdir()
+    run([callcenter, "db", "upgrade"], cwd=workdir, env=env, timeout=120)
+    with sqlite3.connect(workdir / "data" / "callcenter.db") as db:
+        (name,) = db.execute("SELECT name_en FROM category WHERE code = 'waste'").fetchone()
+    assert name == "Refuse (edited by the operator)"
+    checked = run([callcenter, "check-config"], cwd=workdir, env=env, timeout=120).stdout
+    assert f"reference data: {tmp_path / 'etc' / 'reference'}" in checked
+    assert f"SMS messages: {installed}" in checked  # not copied out: the packaged one
