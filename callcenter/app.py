@@ -31,7 +31,7 @@ def create_app(settings: Settings, *, start_parts: bool = True,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_store(services.engine)
+        prepare_store(services.engine, reference_dir=settings.reference_dir)
         await services.runtime.start()
         # The hubs subscribe before any page opens, so the board follows calls at once.
         services.panel_hub.start()

@@ -1,4 +1,4 @@
-"""The ``callcenter`` command: serve, db, users (and ami, followups... as they land)."""
+"""The ``callcenter`` command: serve, db, users, init, check-config, ami, followups."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from callcenter.ami.cli import ami_app
 from callcenter.cli_settings import settings_or_exit
+from callcenter.deploy.cli import check_config, init
 from callcenter.followups.cli import followups_app
 
 app = typer.Typer(help="137 contact-center bridge: Asterisk AMI/AGI, IVR, panels, requests.",
@@ -58,7 +59,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
     if revision == "head":
-        prepare_store(engine)
+        prepare_store(engine, reference_dir=settings.reference_dir)
     else:
         upgrade(engine, revision)
     typer.echo(f"database at revision {current_revision(engine)}")
@@ -76,9 +77,10 @@ def db_repair(
     from callcenter.db.engine import build_engine, session_scope
     from callcenter.db.repair import find_damage, repair
 
-    engine = build_engine(settings_or_exit().database_url)
+    settings = settings_or_exit()
+    engine = build_engine(settings.database_url)
     try:
-        prepare_store(engine)
+        prepare_store(engine, reference_dir=settings.reference_dir)
         with session_scope(engine) as session:
             damage = repair(session=session) if fix else find_damage(session=session)
     finally:
@@ -109,7 +111,7 @@ def users_add(
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
-    prepare_store(engine)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     secret = password or getpass.getpass("password: ")
     try:
         with session_scope(engine) as session:
@@ -119,6 +121,10 @@ def users_add(
         typer.echo(f"callcenter: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {user.role} {user.username}" + (f" on {extension}" if extension else ""))
+
+
+app.command()(init)
+app.command("check-config")(check_config)
 
 
 def main() -> None:

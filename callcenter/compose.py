@@ -15,6 +15,7 @@ scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -83,11 +84,14 @@ class Composition:
     parts: list[Part]
 
 
-def prepare_store(engine: Engine) -> None:
-    """Migrate to the newest schema and load the reference data (idempotent)."""
+def prepare_store(engine: Engine, *, reference_dir: Path | None = None) -> None:
+    """Migrate to the newest schema and load the reference data (idempotent).
+
+    ``reference_dir`` is ``settings.reference_dir``; unset, the search order's.
+    """
     upgrade(engine)
     with session_scope(engine) as session:
-        sync_reference(session=session)
+        sync_reference(session=session, directory=reference_dir)
 
 
 def compose(settings: Settings, *, telephony: bool = True) -> Composition:
@@ -101,7 +105,8 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
     services = Services(
         settings=settings, engine=engine, notifier=notifier, runtime=runtime,
         auth=AuthState(codec=SessionCodec(settings), limiter=LoginRateLimiter()),
-        templates=build_templates(), sms_catalogue=load_catalogue(), sms=sms,
+        templates=build_templates(), sms=sms,
+        sms_catalogue=load_catalogue(settings.sms_messages_file),
         shahrbin=load_shahrbin_config(settings), limiters=PublicLimiters.from_settings(settings),
         panel_hub=panel_hub,
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,

@@ -1,13 +1,14 @@
 """One ``Settings`` for the whole service: environment variables over a TOML file.
 
 Precedence: keyword arguments (tests), ``CALLCENTER_*`` environment variables, then the
-config file (``config/callcenter.toml`` or the file named by ``CALLCENTER_CONFIG``).
+config file (the one ``CALLCENTER_CONFIG`` names, else ``./callcenter.toml``, else the
+packaged defaults: see ``callcenter.locations``). Files the service reads (reference data,
+SMS texts, the Shahrbin mapping) default to the first found along the same search order.
 A wrong value fails fast with the key and the file named (see ``SettingsError``).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -20,17 +21,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "callcenter.toml"
+from callcenter.locations import config_file_path, find_config
+
 PLACEHOLDER_PREFIXES = ("dev-", "change-me", "changeme", "placeholder")
 
 
 class SettingsError(Exception):
     """A setting is missing or wrong; ``str()`` names the key and where it was read."""
-
-
-def config_file_path() -> Path:
-    return Path(os.environ.get("CALLCENTER_CONFIG", str(DEFAULT_CONFIG_FILE)))
 
 
 class Open311Client(BaseModel):
@@ -48,7 +45,8 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "production", "test"] = "development"
-    data_dir: Path = PROJECT_ROOT / "data"
+    # Run-time data (SQLite, recordings, sounds) under the working directory by default.
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "data")
     database_url: str = ""
     secret_key: SecretStr = SecretStr("dev-secret-key-change-me")
 
@@ -66,8 +64,8 @@ class Settings(BaseSettings):
     web_port: int = Field(8137, ge=0, le=65535)
 
     queue_name: str = "citizen-requests"
-    recordings_dir: Path = PROJECT_ROOT / "data" / "recordings"
-    sounds_dir: Path = PROJECT_ROOT / "data" / "sounds"
+    recordings_dir: Path = Field(default_factory=lambda: Path.cwd() / "data" / "recordings")
+    sounds_dir: Path = Field(default_factory=lambda: Path.cwd() / "data" / "sounds")
 
     sms_provider: Literal["log", "twilio"] = "log"
     twilio_account_sid: str = "ACdevelopment"
@@ -80,7 +78,10 @@ class Settings(BaseSettings):
     opening_time: time = time(7, 0)
     closing_time: time = time(22, 0)
     open_on_friday: bool = False
-    holidays_file: Path = PROJECT_ROOT / "config" / "reference" / "holidays.yaml"
+    # The operator's files, else the packaged defaults (search order: callcenter.locations).
+    reference_dir: Path = Field(default_factory=lambda: find_config("reference"))
+    holidays_file: Path = Field(default_factory=lambda: find_config("reference/holidays.yaml"))
+    sms_messages_file: Path = Field(default_factory=lambda: find_config("sms_messages.yaml"))
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
 
@@ -101,9 +102,9 @@ class Settings(BaseSettings):
     sms_max_attempts: int = Field(4, ge=1, le=10)
     sms_retry_base_seconds: float = Field(2.0, ge=0)
     sms_max_inbound_chars: int = Field(1600, gt=0)
-    # Shahrbin: URL, auth header and field map live in config/shahrbin.yaml (not coded).
+    # Shahrbin: URL, auth header and field map live in shahrbin.yaml (not coded).
     shahrbin_enabled: bool = False
-    shahrbin_config_file: Path = PROJECT_ROOT / "config" / "shahrbin.yaml"
+    shahrbin_config_file: Path = Field(default_factory=lambda: find_config("shahrbin.yaml"))
     shahrbin_base_url: str = ""  # overrides the file's base_url when set
     shahrbin_api_token: SecretStr = SecretStr("dev-shahrbin-token")
     shahrbin_webhook_secret: SecretStr = SecretStr("dev-shahrbin-webhook-secret")

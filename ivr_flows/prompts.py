@@ -3,6 +3,8 @@
 Flows refer to prompts only through :class:`Prompt`, :func:`status_prompt` and
 :func:`dept_prompt`, so a test can prove that every name a flow may play has
 text in ``config/prompts/catalogue.yaml`` (and hence a generated sound file).
+The catalogue goes with the code (its names are the flows'), so it is read from the
+package (``callcenter/defaults`` links to ``config/``), never from the operator's files.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ __all__ = [
     "status_prompt",
 ]
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "config" / "prompts" / "catalogue.yaml"
+DEFAULT_CATALOGUE = (Path(__file__).resolve().parent.parent
+                     / "callcenter" / "defaults" / "prompts" / "catalogue.yaml")
 
 AUDIO_EXTENSIONS = ("wav", "WAV", "gsm", "ulaw", "alaw", "sln", "sln16", "g722", "g729", "mp3")
 """File formats Asterisk can play that a real recording may come in."""

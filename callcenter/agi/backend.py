@@ -29,7 +29,7 @@ from callcenter.followups.services import create_task
 from callcenter.reference.hours import Hours
 from callcenter.reference.models import Department
 from callcenter.reference.services import category_by_digit
-from callcenter.sms.messages import load_catalogue
+from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from callcenter.sms.service import SmsService
 from ivr_flows.ports import RequestSummary
 
@@ -50,6 +50,7 @@ class StoreIvrBackend:
         sms: SmsService | None = None,
         file_request: Callable[..., CitizenRequest] | None = None,
         assume_agents: bool = False,
+        catalogue: SmsCatalogue | None = None,
     ) -> None:
         self.engine = engine
         self.hours = hours
@@ -58,7 +59,7 @@ class StoreIvrBackend:
         self.sms = sms
         self._file_request = file_request or _file_with_intake
         self.assume_agents = assume_agents
-        self._catalogue = load_catalogue()
+        self._catalogue = catalogue or load_catalogue()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:

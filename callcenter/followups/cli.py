@@ -23,8 +23,9 @@ def list_tasks(
     from callcenter.db.engine import build_engine, session_scope
     from callcenter.followups.services import open_tasks
 
-    engine = build_engine(settings_or_exit().database_url)
-    prepare_store(engine)
+    settings = settings_or_exit()
+    engine = build_engine(settings.database_url)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     with session_scope(engine) as session:
         rows = open_tasks(session=session, kinds=kind or ())
         for task in rows:
@@ -58,7 +59,7 @@ def run_due() -> None:
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
-    prepare_store(engine)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     runner = FollowupRunner(engine=engine, config=RunnerConfig.from_settings(settings),
                             policy=policy_from_settings(settings),
                             sms=build_sms(settings, engine))

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import yaml
 
-from callcenter.reference.services import REFERENCE_DIR, ReferenceDataError
+from callcenter.locations import find_config
+from callcenter.reference.services import ReferenceDataError
 
 FRIDAY = 4  # datetime.weekday()
 
@@ -23,7 +24,9 @@ class Holidays:
     dated: frozenset[str]  # "YYYY-MM-DD" Jalali
 
     @classmethod
-    def load(cls, path: Path = REFERENCE_DIR / "holidays.yaml") -> Holidays:
+    def load(cls, path: Path | None = None) -> Holidays:
+        """``path`` defaults to the first ``reference/holidays.yaml`` of the search order."""
+        path = path or find_config("reference/holidays.yaml")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             yearly = frozenset(str(row["date"]) for row in data.get("yearly") or [])

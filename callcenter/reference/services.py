@@ -9,37 +9,39 @@ import yaml
 from sqlmodel import Session, select
 
 from callcenter.errors import NotFound
+from callcenter.locations import find_config
 from callcenter.reference.models import Category, Department, Neighbourhood
-from callcenter.settings import PROJECT_ROOT
-
-REFERENCE_DIR = PROJECT_ROOT / "config" / "reference"
 
 
 class ReferenceDataError(Exception):
     """A reference data file is missing or malformed; the message names the file."""
 
 
-def read_reference(directory: Path = REFERENCE_DIR) -> dict[str, list[dict[str, Any]]]:
-    """Read departments, categories and neighbourhoods, checking their links."""
+def read_reference(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Read departments, categories and neighbourhoods, checking their links.
+
+    ``directory`` defaults to the first ``reference/`` along the search order.
+    """
+    directory = directory or find_config("reference")
     data: dict[str, list[dict[str, Any]]] = {}
+    problems: list[str] = []  # all of them at once: check-config shows every one
     for name in ("departments", "categories", "neighbourhoods"):
         path = directory / f"{name}.yaml"
         try:
-            rows = yaml.safe_load(path.read_text(encoding="utf-8"))[name]
+            data[name] = yaml.safe_load(path.read_text(encoding="utf-8"))[name]
         except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-            raise ReferenceDataError(f"{path}: cannot read list '{name}': {exc}") from None
-        data[name] = rows
-    departments = {row["code"] for row in data["departments"]}
-    for row in data["categories"]:
-        if row.get("department") not in departments:
-            raise ReferenceDataError(
-                f"{directory / 'categories.yaml'}: category {row.get('code')!r} names "
-                f"unknown department {row.get('department')!r}"
-            )
+            problems.append(f"{path}: cannot read list '{name}': {exc}")
+    if "departments" in data and "categories" in data:
+        departments = {row["code"] for row in data["departments"]}
+        problems += [f"{directory / 'categories.yaml'}: category {row.get('code')!r} names "
+                     f"unknown department {row.get('department')!r}"
+                     for row in data["categories"] if row.get("department") not in departments]
+    if problems:
+        raise ReferenceDataError("\n".join(problems))
     return data
 
 
-def sync_reference(*, session: Session, directory: Path = REFERENCE_DIR) -> None:
+def sync_reference(*, session: Session, directory: Path | None = None) -> None:
     """Upsert the reference files into their tables (rows are never deleted)."""
     data = read_reference(directory)
     for row in data["departments"]:

@@ -1,4 +1,4 @@
-"""The Persian SMS catalogue (``config/sms_messages.yaml``), read once at build time."""
+"""The Persian SMS catalogue (``sms_messages.yaml``), read once at build time."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 
 import yaml
 
-from callcenter.settings import PROJECT_ROOT
+from callcenter.locations import find_config
 
-MESSAGES_FILE = PROJECT_ROOT / "config" / "sms_messages.yaml"
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -31,8 +30,12 @@ class SmsCatalogue:
         return self.statuses.get(status, status)
 
 
-def load_catalogue(path: Path = MESSAGES_FILE) -> SmsCatalogue:
-    """Read the catalogue; a missing key or file fails here, not when a citizen writes."""
+def load_catalogue(path: Path | None = None) -> SmsCatalogue:
+    """Read the catalogue; a missing key or file fails here, not when a citizen writes.
+
+    ``path`` defaults to the first ``sms_messages.yaml`` of the search order.
+    """
+    path = path or find_config("sms_messages.yaml")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     catalogue = SmsCatalogue(messages=dict(data["messages"]), statuses=dict(data["statuses"]))
     required = {"request_filed", "repeat_contact", "status_changed", "status_reply",
@@ -43,10 +46,3 @@ def load_catalogue(path: Path = MESSAGES_FILE) -> SmsCatalogue:
         raise ValueError(f"{path}: missing messages {sorted(missing)}")
     return catalogue
 
-
-def app_catalogue(container: Any) -> SmsCatalogue:
-    """The app's catalogue, read on first use and kept on the container."""
-    if "sms.catalogue" not in container.extras:
-        container.extras["sms.catalogue"] = load_catalogue()
-    catalogue: SmsCatalogue = container.extras["sms.catalogue"]
-    return catalogue

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from callcenter.outbox.models import OutboxItem
 from nested_support import abandoned_call, counts
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -32,6 +31,7 @@ from callcenter.db.repair import (
 )
 from callcenter.followups.models import Task
 from callcenter.intake.services import file_request
+from callcenter.outbox.models import OutboxItem
 
 FILED_AT = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 

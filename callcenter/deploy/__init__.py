@@ -1,0 +1,1 @@
+"""Deployment: ``callcenter init`` (a starting configuration) and ``check-config``."""
