@@ -17,6 +17,7 @@ from callcenter.db.migrate import upgrade
 from callcenter.errors import DomainError
 from callcenter.http_routes import routers
 from callcenter.notifier import Notifier
+from callcenter.pools import POOLS_KEY, WorkerPools
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Runtime
 from callcenter.settings import Settings
@@ -53,8 +54,10 @@ def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
     """Build the web app; its lifespan migrates the store and runs every part."""
     engine = build_engine(settings.database_url)
     notifier = Notifier()
-    runtime = Runtime([DatabasePart(engine)])
+    pools = WorkerPools.from_settings(settings)  # issue 12: store/send/auth pools
+    runtime = Runtime([DatabasePart(engine), pools])
     container = Container(settings=settings, engine=engine, notifier=notifier, runtime=runtime)
+    container.extras[POOLS_KEY] = pools
     if start_parts:
         from callcenter.wiring import telephony_parts
 

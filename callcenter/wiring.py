@@ -19,6 +19,7 @@ from callcenter.calls.events import CallEnded, CallEvent
 from callcenter.calls.recorder import CallRecorder
 from callcenter.followups.engine import install_followups
 from callcenter.notifier import Notifier
+from callcenter.pools import worker_pools
 from callcenter.runtime import Part
 from callcenter.settings import Settings
 from callcenter.sms.wiring import build_sms
@@ -124,7 +125,7 @@ def telephony_parts(container: Container) -> list[Part]:
     """AMI bridge, FastAGI server and scheduler, sharing the container's pieces."""
     settings, engine, notifier = container.settings, container.engine, container.notifier
     scheduler = SchedulerPart(settings)
-    container.sms = build_sms(settings, engine)
+    container.sms = build_sms(settings, engine, worker_pools(container))
     parts: list[Part] = []
     if settings.ami_enabled:
         ami = AmiPart(settings=settings, notifier=notifier,

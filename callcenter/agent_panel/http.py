@@ -27,6 +27,7 @@ from callcenter.auth.deps import (
     DbSession,
     StaffUser,
     SupervisorUser,
+    hold_socket,
 )
 from callcenter.web.templating import render
 
@@ -77,8 +78,7 @@ async def agent_socket(websocket: WebSocket, user: AgentSocketUser,
     try:
         await websocket.send_json({"type": "state", **hub.board.get(target).as_dict()})
         await hub.replay(target)
-        while True:  # nothing to read but the close; pings keep proxies awake
-            await websocket.receive_text()
+        await hold_socket(websocket, user)  # until the close, or the session ends
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
         pass
     finally:

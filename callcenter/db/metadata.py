@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from callcenter.auth.models import StaffSession
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxItem",
     "RequestEvent",
     "SmsMessage",
+    "StaffSession",
     "Task",
     "User",
     "metadata",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from callcenter.auth.deps import AgentUser, DbSession
+from callcenter.auth.services import SignedInUser
 from callcenter.followups.engine import policy_from_settings
 from callcenter.followups.manual import click_to_call
 from callcenter.followups.services import complete_task, record_manual_survey
@@ -26,6 +27,12 @@ class CompleteIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+def acting(user: SignedInUser) -> int | None:
+    """Whose tasks the user may act on: an agent their own (and unassigned), a
+    supervisor or admin every one (``None``)."""
+    return None if user.is_supervisor else user.id
+
+
 @router.post("/{task_id}/call")
 async def call_task(task_id: int, request: Request, user: AgentUser) -> dict[str, object]:
     """Ring the agent's phone, then the citizen of this task."""
@@ -34,7 +41,7 @@ async def call_task(task_id: int, request: Request, user: AgentUser) -> dict[str
         engine=container.engine, actions=container.ami_actions,
         policy=policy_from_settings(container.settings), task_id=task_id,
         extension=user.extension, user_id=user.id,
-        context=container.settings.outbound_context)
+        context=container.settings.outbound_context, acting_user_id=acting(user))
     return {"task_id": placed.task_id, "agent": placed.agent, "uniqueid": placed.uniqueid}
 
 
@@ -43,7 +50,8 @@ def enter_survey(task_id: int, body: SurveyIn, user: AgentUser, session: DbSessi
                  ) -> dict[str, object]:
     """Answers the citizen gave on an agent's survey call; closes or reopens the request."""
     status = record_manual_survey(session=session, task_id=task_id, rating=body.rating,
-                                  fixed=body.fixed, actor=user.username)
+                                  fixed=body.fixed, actor=user.username,
+                                  acting_user_id=acting(user))
     return {"task_id": task_id, "request_status": status}
 
 
@@ -51,5 +59,5 @@ def enter_survey(task_id: int, body: SurveyIn, user: AgentUser, session: DbSessi
 def close_task(task_id: int, body: CompleteIn, user: AgentUser, session: DbSession
                ) -> dict[str, object]:
     task = complete_task(session=session, task_id=task_id, actor=user.username,
-                         outcome=body.outcome, note=body.note)
+                         outcome=body.outcome, note=body.note, acting_user_id=acting(user))
     return {"task_id": task_id, "state": task.state}

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from callcenter.agent_panel.tasks import task_rows
-from callcenter.auth.deps import DbSession, SupervisorSocketUser, SupervisorUser
+from callcenter.auth.deps import DbSession, SupervisorSocketUser, SupervisorUser, hold_socket
 from callcenter.db.engine import session_scope
 from callcenter.supervisor import services
 from callcenter.supervisor.hub import HUB_KEY, supervisor_hub
@@ -51,13 +51,12 @@ async def supervisor_page(request: Request, user: SupervisorUser) -> HTMLRespons
 
 
 @router.websocket("/supervisor/ws")
-async def supervisor_socket(websocket: WebSocket, _user: SupervisorSocketUser) -> None:
+async def supervisor_socket(websocket: WebSocket, user: SupervisorSocketUser) -> None:
     hub = supervisor_hub(websocket.app.state.container)
     await websocket.accept()
     try:
         await hub.attach(websocket)
-        while True:
-            await websocket.receive_text()
+        await hold_socket(websocket, user)  # until the close, or the session ends
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
         pass
     finally:
