@@ -99,7 +99,7 @@ def _touch(session: Session, session_id: str, now: datetime) -> None:
     try:
         with short_lock_wait(session, TOUCH_LOCK_WAIT_SECONDS):
             touch(session=session, session_id=session_id, now=now)
-            session.commit()
+        session.commit()
     except OperationalError:
         session.rollback()
         log.info("session touch skipped: the store is busy")
