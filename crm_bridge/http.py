@@ -10,8 +10,10 @@ from sqlmodel import Session
 
 from callcenter.auth.deps import SupervisorUser
 from callcenter.cases.models import CitizenRequest
+from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.intake.http_input import parse_json_object, read_limited
+from callcenter.pools import worker_pools
 from callcenter.reference.models import Department
 from callcenter.sms.messages import app_catalogue
 from callcenter.sms.notify import send_later
@@ -19,6 +21,7 @@ from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
 from crm_bridge.inbound import StatusOutcome, apply_status_update, verify
 from crm_bridge.models import OutboxPublic
 from crm_bridge.outbox import dead_letters, replay
+from crm_bridge.replay_guard import delivery_key, first_delivery
 
 router = APIRouter(tags=["crm"])
 MAX_BODY_BYTES = 16 * 1024
@@ -37,16 +40,24 @@ async def shahrbin_status(request: Request) -> dict[str, Any]:
     settings = container.settings
     config = shahrbin_config(container)
     raw = await read_limited(request, MAX_BODY_BYTES)
+    headers = {k.lower(): v for k, v in request.headers.items()}
     verify(config=config, secret=settings.shahrbin_webhook_secret.get_secret_value(),
-           headers={k.lower(): v for k, v in request.headers.items()}, body=raw)
+           headers=headers, body=raw)
     data = parse_json_object(raw)
+    key = delivery_key(event_id=data.get(config.inbound.fields.get("event_id", "event_id")),
+                       signature=headers.get(config.inbound.signature_header.lower(), ""))
 
-    def work() -> tuple[StatusOutcome, str]:
+    def work() -> tuple[StatusOutcome, str] | None:
         with session_scope(container.engine) as session:
+            if not first_delivery(session=session, key=key, now=utcnow()):
+                return None  # a replay inside the signature window: acted on already
             outcome = apply_status_update(session=session, config=config, data=data)
             return outcome, _department_name(session, outcome.request_id)
 
-    outcome, department = await asyncio.to_thread(work)
+    done = await worker_pools(container).store.run(work)
+    if done is None:
+        return {"changed": False, "replay": True}
+    outcome, department = done
     if outcome.changed and not outcome.citizen_opted_out:
         catalogue = app_catalogue(container)
         text = catalogue.render("status_changed", code=outcome.tracking_code,

@@ -14,6 +14,7 @@ from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
 from crm_bridge.models import OutboxItem
+from crm_bridge.replay_guard import InboundEvent
 
 metadata = SQLModel.metadata
 
@@ -25,6 +26,7 @@ __all__ = [
     "ContactAttempt",
     "Department",
     "DuplicateSuggestion",
+    "InboundEvent",
     "Neighbourhood",
     "OutboxItem",
     "RequestEvent",
