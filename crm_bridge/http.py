@@ -12,6 +12,7 @@ from callcenter.auth.deps import SupervisorUser
 from callcenter.cases.models import CitizenRequest
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.http_types import RowIdPath
 from callcenter.intake.http_input import parse_json_object, read_limited
 from callcenter.pools import worker_pools
 from callcenter.reference.models import Department
@@ -86,7 +87,7 @@ async def list_dead_letters(request: Request, user: SupervisorUser) -> list[Outb
 
 
 @router.post("/crm/outbox/{item_id}/replay", response_model=OutboxPublic)
-async def replay_dead_letter(request: Request, item_id: int, user: SupervisorUser
+async def replay_dead_letter(request: Request, item_id: RowIdPath, user: SupervisorUser
                              ) -> OutboxPublic:
     def work() -> OutboxPublic:
         with session_scope(request.app.state.container.engine) as session:

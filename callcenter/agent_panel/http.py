@@ -29,6 +29,7 @@ from callcenter.auth.deps import (
     SupervisorUser,
     hold_socket,
 )
+from callcenter.http_types import RowIdPath
 from callcenter.web.templating import render
 
 
@@ -150,7 +151,7 @@ def list_tasks(user: StaffUser, session: DbSession) -> list[TaskOut]:
 
 
 @router.post("/api/tasks/{task_id}/assign", response_model=TaskOut)
-def assign_task(task_id: int, _user: SupervisorUser, session: DbSession,
+def assign_task(task_id: RowIdPath, _user: SupervisorUser, session: DbSession,
                       body: TaskAssignIn) -> TaskOut:
     """Reassign a follow-up to another staff member (or to nobody)."""
     return tasks.assign(session=session, task_id=task_id, user_id=body.user_id)

@@ -13,6 +13,7 @@ from callcenter.auth.services import SignedInUser
 from callcenter.followups.engine import policy_from_settings
 from callcenter.followups.manual import click_to_call
 from callcenter.followups.services import complete_task, record_manual_survey
+from callcenter.http_types import RowIdPath
 
 router = APIRouter(prefix="/api/followups", tags=["follow-ups"])
 
@@ -34,7 +35,7 @@ def acting(user: SignedInUser) -> int | None:
 
 
 @router.post("/{task_id}/call")
-async def call_task(task_id: int, request: Request, user: AgentUser) -> dict[str, object]:
+async def call_task(task_id: RowIdPath, request: Request, user: AgentUser) -> dict[str, object]:
     """Ring the agent's phone, then the citizen of this task."""
     container = request.app.state.container
     placed = await click_to_call(
@@ -46,7 +47,7 @@ async def call_task(task_id: int, request: Request, user: AgentUser) -> dict[str
 
 
 @router.post("/{task_id}/survey")
-def enter_survey(task_id: int, body: SurveyIn, user: AgentUser, session: DbSession
+def enter_survey(task_id: RowIdPath, body: SurveyIn, user: AgentUser, session: DbSession
                  ) -> dict[str, object]:
     """Answers the citizen gave on an agent's survey call; closes or reopens the request."""
     status = record_manual_survey(session=session, task_id=task_id, rating=body.rating,
@@ -56,7 +57,7 @@ def enter_survey(task_id: int, body: SurveyIn, user: AgentUser, session: DbSessi
 
 
 @router.post("/{task_id}/complete")
-def close_task(task_id: int, body: CompleteIn, user: AgentUser, session: DbSession
+def close_task(task_id: RowIdPath, body: CompleteIn, user: AgentUser, session: DbSession
                ) -> dict[str, object]:
     task = complete_task(session=session, task_id=task_id, actor=user.username,
                          outcome=body.outcome, note=body.note, acting_user_id=acting(user))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from callcenter.auth.deps import StaffUser, SupervisorUser
 from callcenter.db.engine import session_scope
+from callcenter.http_types import RowIdPath
 from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, open_suggestions
 from callcenter.intake.models import SuggestionPublic
 
@@ -31,7 +32,7 @@ async def list_duplicates(request: Request, user: StaffUser) -> list[SuggestionP
 
 
 @router.post("/duplicates/{suggestion_id}/confirm")
-async def confirm(request: Request, suggestion_id: int, user: SupervisorUser
+async def confirm(request: Request, suggestion_id: RowIdPath, user: SupervisorUser
                   ) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         with session_scope(request.app.state.container.engine) as session:
@@ -44,7 +45,7 @@ async def confirm(request: Request, suggestion_id: int, user: SupervisorUser
 
 
 @router.post("/duplicates/{suggestion_id}/dismiss")
-async def dismiss(request: Request, suggestion_id: int, user: StaffUser) -> dict[str, Any]:
+async def dismiss(request: Request, suggestion_id: RowIdPath, user: StaffUser) -> dict[str, Any]:
     def work() -> None:
         with session_scope(request.app.state.container.engine) as session:
             dismiss_duplicate(session=session, suggestion_id=suggestion_id,

@@ -148,3 +148,28 @@ def test_an_agent_may_act_on_an_unassigned_task(panels: Panels) -> None:
     done = panels.client.post(f"/api/followups/{task_id}/complete", json={},
                               headers=panels.as_user("ali"))
     assert done.status_code == 200, done.text
+
+
+BIG = 2**63  # one past what the store's integers hold
+
+
+def test_ids_and_pages_past_the_stores_integers_are_422_not_500(panels: Panels) -> None:
+    """Tried: every route with an integer id given 2^63 (and 243558747518878112 as a
+    page); before, the driver's OverflowError came back as a 500."""
+    headers = panels.as_user("root")
+    posts = {f"/api/followups/{BIG}/call": {}, f"/api/followups/{BIG}/survey": {"rating": 3},
+             f"/api/followups/{BIG}/complete": {}, f"/api/tasks/{BIG}/assign": {},
+             "/api/tasks/1/assign": {"user_id": BIG},
+             f"/intake/duplicates/{BIG}/confirm": {},
+             f"/intake/duplicates/{BIG}/dismiss": {},
+             f"/crm/outbox/{BIG}/replay": {},
+             "/api/supervisor/callbacks": {"linkedid": "1.1", "assigned_user_id": BIG}}
+    for path, body in posts.items():
+        response = panels.client.post(path, json=body, headers=headers)
+        assert response.status_code == 422, (path, response.status_code, response.text)
+    for path in ["/api/cases?page=243558747518878112", f"/api/cases?page={BIG}"]:
+        response = panels.client.get(path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+    # The largest id the store holds is a plain 404, not an error.
+    top = panels.client.post(f"/api/followups/{BIG - 1}/complete", json={}, headers=headers)
+    assert top.status_code == 404, top.text
