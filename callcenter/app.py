@@ -22,6 +22,8 @@ from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Runtime
 from callcenter.settings import Settings
 from callcenter.sms.notify import drain as drain_sms
+from callcenter.web.security import app_options
+from callcenter.web.security import install as install_web_security
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,10 @@ def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
             await drain_sms(container)
             await runtime.stop()
 
-    app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan,
+                  **app_options(settings))
     app.state.container = container
+    install_web_security(app, settings)  # headers; docs behind a login in production
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

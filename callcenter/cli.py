@@ -54,10 +54,15 @@ def serve(
     if port is not None:
         overrides["web_port"] = port
     settings = settings_or_exit(**overrides)
+    from callcenter.web.security import install_log_masking
+
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer;
+    # ``ratelimit.client_ip`` believes it only from ``settings.trusted_proxies``.
     uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port,
-                log_level=log_level, ws="websockets-sansio")
+                log_level=log_level, ws="websockets-sansio", proxy_headers=False)
 
 
 @db_app.command("upgrade")
