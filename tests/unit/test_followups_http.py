@@ -150,12 +150,14 @@ def test_an_agent_may_act_on_an_unassigned_task(panels: Panels) -> None:
     assert done.status_code == 200, done.text
 
 
-BIG = 2**63  # one past what the store's integers hold
+BIG = 2**63  # one past SQLite's integers (PostgreSQL's INTEGER ends at 2^31 - 1)
+TOP = 2**31 - 1
 
 
 def test_ids_and_pages_past_the_stores_integers_are_422_not_500(panels: Panels) -> None:
     """Tried: every route with an integer id given 2^63 (and 243558747518878112 as a
-    page); before, the driver's OverflowError came back as a 500."""
+    page), then 2^31 on one; before, SQLite's OverflowError and PostgreSQL's "integer out
+    of range" came back as a 500."""
     headers = panels.as_user("root")
     posts = {f"/api/followups/{BIG}/call": {}, f"/api/followups/{BIG}/survey": {"rating": 3},
              f"/api/followups/{BIG}/complete": {}, f"/api/tasks/{BIG}/assign": {},
@@ -170,6 +172,8 @@ def test_ids_and_pages_past_the_stores_integers_are_422_not_500(panels: Panels) 
     for path in ["/api/cases?page=243558747518878112", f"/api/cases?page={BIG}"]:
         response = panels.client.get(path, headers=headers)
         assert response.status_code == 422, (path, response.text)
+    over = panels.client.post(f"/api/followups/{TOP + 1}/complete", json={}, headers=headers)
+    assert over.status_code == 422, over.text
     # The largest id the store holds is a plain 404, not an error.
-    top = panels.client.post(f"/api/followups/{BIG - 1}/complete", json={}, headers=headers)
+    top = panels.client.post(f"/api/followups/{TOP}/complete", json={}, headers=headers)
     assert top.status_code == 404, top.text
