@@ -13,6 +13,8 @@ from callcenter.compose import compose, prepare_store
 from callcenter.errors import DomainError
 from callcenter.http_routes import routers
 from callcenter.settings import Settings
+from callcenter.web.security import app_options
+from callcenter.web.security import install as install_web_security
 
 log = logging.getLogger(__name__)
 __all__ = ["create_app", "prepare_store"]
@@ -48,8 +50,10 @@ def create_app(settings: Settings, *, start_parts: bool = True,
             await services.sms.drain()
             await services.runtime.stop()
 
-    app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan,
+                  **app_options(settings))
     app.state.services = services
+    install_web_security(app, settings)  # headers; docs behind a login in production
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

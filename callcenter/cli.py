@@ -43,10 +43,15 @@ def serve(
     if port is not None:
         overrides["web_port"] = port
     settings = settings_or_exit(**overrides)
+    from callcenter.web.security import install_log_masking
+
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer;
+    # ``ratelimit.client_ip`` believes it only from ``settings.trusted_proxies``.
     uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port,
-                log_level=log_level, ws="websockets-sansio")
+                log_level=log_level, ws="websockets-sansio", proxy_headers=False)
 
 
 @db_app.command("upgrade")
@@ -125,6 +130,54 @@ def users_add(
 
 app.command()(init)
 app.command("check-config")(check_config)
+
+
+def _change_user(username: str, change: str, password: str | None = None) -> None:
+    """Apply one account change in a transaction; a domain error exits 1 with its text."""
+    from callcenter.app import prepare_store
+    from callcenter.db.engine import build_engine, session_scope
+    from callcenter.errors import DomainError
+    from callcenter.users.services import change_password, set_active
+
+    engine = build_engine(settings_or_exit().database_url)
+    prepare_store(engine)
+    try:
+        with session_scope(engine) as session:
+            if change == "password":
+                change_password(session=session, username=username,
+                                password=password or getpass.getpass("new password: "))
+            else:
+                set_active(session=session, username=username, active=change == "enable")
+    except DomainError as exc:
+        typer.echo(f"callcenter: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    done = {"password": "password changed", "disable": "disabled", "enable": "enabled"}
+    ended = "" if change == "enable" else "; every open session of this account has ended"
+    typer.echo(f"{username}: {done[change]}{ended}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: str,
+    password: Annotated[str | None, typer.Option(
+        envvar="CALLCENTER_NEW_USER_PASSWORD", help="Asked for when not given")] = None,
+) -> None:
+    """Set a new password; the user's sessions end (signed in again with the new one)."""
+    _change_user(username, "password", password)
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account: no login, and its open sessions and websockets end."""
+    _change_user(username, "disable")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    _change_user(username, "enable")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -37,6 +38,7 @@ from callcenter.followups.config import RunnerConfig, policy_from_settings
 from callcenter.followups.runner import FollowupRunner, install_job
 from callcenter.notifier import Notifier
 from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
+from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Part, Runtime
@@ -69,6 +71,7 @@ class Services:
     sms: SmsSender
     shahrbin: ShahrbinConfig
     limiters: PublicLimiters
+    pools: WorkerPools
     panel_hub: PanelHub
     supervisor_hub: SupervisorHub
     queue_state: QueueState | None = None
@@ -99,16 +102,22 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
     server, the scheduler, the Shahrbin loop and the SMS provider (web-only tests)."""
     engine = build_engine(settings.database_url)
     notifier = Notifier()
-    runtime = Runtime([DatabasePart(engine)])
-    sms = SmsSender(build_sms(settings, engine) if telephony else None)
+    # Bounded pools of their own for blocking work: one stuck dependency stalls only its
+    # pool, and /health names it (issue 12).
+    pools = WorkerPools.from_settings(settings)
+    runtime = Runtime([DatabasePart(engine), pools])
+    sms = SmsSender(build_sms(settings, engine, pools) if telephony else None)
     panel_hub = PanelHub(engine=engine, notifier=notifier)
     services = Services(
         settings=settings, engine=engine, notifier=notifier, runtime=runtime,
-        auth=AuthState(codec=SessionCodec(settings), limiter=LoginRateLimiter()),
+        auth=AuthState(codec=SessionCodec(settings),
+                       limiter=LoginRateLimiter(max_failures=settings.login_max_failures,
+                                                window_seconds=settings.login_window_seconds),
+                       idle=timedelta(minutes=settings.session_idle_minutes)),
         templates=build_templates(), sms=sms,
         sms_catalogue=load_catalogue(settings.sms_messages_file),
         shahrbin=load_shahrbin_config(settings), limiters=PublicLimiters.from_settings(settings),
-        panel_hub=panel_hub,
+        pools=pools, panel_hub=panel_hub,
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
                                      board=panel_hub.board),
     )

@@ -33,3 +33,10 @@ class InvalidInput(DomainError):
 class Conflict(DomainError):
     error_id = "conflict"
     status_code = 409
+
+
+class Forbidden(DomainError):
+    """The caller is signed in but may not touch this object (another agent's task)."""
+
+    error_id = "forbidden"
+    status_code = 403

@@ -7,6 +7,8 @@ defence: the code space is 10^7 valid codes).
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -63,9 +65,38 @@ class TokenBucketLimiter:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (no proxy headers trusted: the web binds 127.0.0.1 behind nginx
-    only when configured; trusting X-Forwarded-For would let anyone pick their key)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address for limits and logs: the peer, unless the peer is one of
+    ``settings.trusted_proxies``; then the right-most ``X-Forwarded-For`` entry that is
+    not a trusted proxy (the left ones are whatever the client wrote). Trusting the
+    header from anyone would let every request pick its own limiter key."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = _networks(tuple(request.app.state.services.settings.trusted_proxies))
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _within(hop, trusted):
+            return hop if _parse(hop) is not None else peer
+    return peer
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(specs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                               ...]:
+    return tuple(ipaddress.ip_network(spec, strict=False) for spec in specs)
+
+
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+            ) -> bool:
+    parsed = _parse(address)
+    return parsed is not None and any(parsed in network for network in networks)
 
 
 @dataclass(frozen=True)
@@ -74,10 +105,12 @@ class PublicLimiters:
 
     status: TokenBucketLimiter
     open311_post: TokenBucketLimiter
+    open311_read: TokenBucketLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PublicLimiters:
         return cls(
             status=TokenBucketLimiter(rate_per_minute=settings.status_lookups_per_minute),
             open311_post=TokenBucketLimiter(rate_per_minute=settings.open311_posts_per_minute),
+            open311_read=TokenBucketLimiter(rate_per_minute=settings.open311_reads_per_minute),
         )

@@ -10,7 +10,8 @@ import logging
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,12 @@ class Part(Protocol):
     def health(self) -> dict[str, Any]: ...
 
 
+WRITE_PROBE_WAIT_MS = 100  # a normal write holds SQLite's lock for milliseconds
+
+
 class DatabasePart:
-    """Reports whether the store answers a trivial query."""
+    """Reports whether the store answers a trivial query and, on SQLite, whether its one
+    write lock can be had (held for long elsewhere, every write waits: ``locked``)."""
 
     name = "database"
 
@@ -43,9 +48,28 @@ class DatabasePart:
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+                if self.engine.dialect.name == "sqlite" and not _sqlite_writable(connection):
+                    return {"state": "locked", "backend": "sqlite",
+                            "error": "the write lock is held elsewhere"}
         except Exception as exc:  # reported, not raised: /health must answer
             return {"state": "down", "error": type(exc).__name__}
         return {"state": "up", "backend": self.engine.dialect.name}
+
+
+def _sqlite_writable(connection: Connection) -> bool:
+    """Take and drop the write lock, waiting ``WRITE_PROBE_WAIT_MS`` at most."""
+    connection.commit()  # end the SELECT's implicit transaction first
+    previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {WRITE_PROBE_WAIT_MS}")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError:
+        return False
+    else:
+        connection.exec_driver_sql("ROLLBACK")
+        return True
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
 
 
 class Runtime:

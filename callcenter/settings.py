@@ -9,6 +9,7 @@ A wrong value fails fast with the key and the file named (see ``SettingsError``)
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,11 @@ from pydantic_settings import (
 
 from callcenter.locations import config_file_path, find_config
 
-PLACEHOLDER_PREFIXES = ("dev-", "change-me", "changeme", "placeholder")
+PLACEHOLDER_PREFIXES = ("dev-", "change-me", "changeme", "placeholder", "test-", "secret")
+MIN_SECRET_CHARS = 32
+MIN_DISTINCT_CHARS = 8  # "aaaa...": long but trivial (random hex has ~15 of 16)
+# Twilio issues auth tokens as exactly 32 lowercase hex characters.
+TWILIO_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 class SettingsError(Exception):
@@ -135,6 +140,26 @@ class Settings(BaseSettings):
     outbound_caller_id: str = "137"
     # --- end of follow-ups block ---
 
+    # --- Security and reliability (issue 12, web half) ---
+    session_idle_minutes: float = Field(60.0, gt=0)  # a session unused this long ends
+    session_recheck_seconds: float = Field(30.0, gt=0)  # open websockets re-check theirs
+    login_max_failures: int = Field(5, ge=1)  # per source address, per window
+    login_window_seconds: float = Field(300.0, gt=0)
+    login_user_max_failures: int = Field(20, ge=1)  # per username, over all sources ...
+    login_user_lockout_cap_seconds: float = Field(60.0, gt=0)  # ... locked at most this
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none: the
+    # peer address is the client, whatever headers say.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    open311_reads_per_minute: int = Field(60, gt=0)  # per address, every public GET
+    open311_confirmations_per_phone: int = Field(3, ge=0)  # SMS per number per day ...
+    store_threads: int = Field(4, ge=1, le=64)  # bounded pool for store work
+    send_threads: int = Field(4, ge=1, le=64)  # bounded pool for blocking sends (Twilio)
+    auth_threads: int = Field(4, ge=1, le=64)  # session lookups and argon2
+    webhook_store_timeout_seconds: float = Field(3.0, gt=0)  # then 503 + Retry-After
+    store_busy_timeout_seconds: float = Field(5.0, gt=0)  # SQLite busy wait per statement
+    stall_after_seconds: float = Field(10.0, gt=0)  # a pool job older: /health degraded
+    # --- end of security block ---
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -144,6 +169,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for spec in value:
+            try:
+                ipaddress.ip_network(spec, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {spec!r}") from exc
         return value
 
     @field_validator("database_url")
@@ -162,10 +199,10 @@ class Settings(BaseSettings):
         if self.calling_hours_start >= self.calling_hours_end:  # follow-ups block
             raise ValueError("calling_hours_start must be before calling_hours_end")
         if self.environment == "production":
-            for key in secret_keys():
-                secret: SecretStr = getattr(self, key)
-                if secret.get_secret_value().lower().startswith(PLACEHOLDER_PREFIXES):
-                    raise ValueError(f"{key}: placeholder secret refused in production")
+            problems = weak_secrets(self)
+            if problems:
+                raise ValueError("secrets refused in production: " + "; ".join(
+                    f"{key} (CALLCENTER_{key.upper()}) {why}" for key, why in problems))
         return self
 
     @classmethod
@@ -185,6 +222,29 @@ def secret_keys() -> list[str]:
     """Every secret setting (typed ``SecretStr``): all are checked in production."""
     return [name for name, field in Settings.model_fields.items()
             if field.annotation is SecretStr]
+
+
+def weak_secrets(settings: Settings) -> list[tuple[str, str]]:
+    """Every secret that may not run in production, with why: missing, shorter than
+    ``MIN_SECRET_CHARS``, a placeholder (after trimming), or a Twilio token that is not
+    the 32 hex characters Twilio issues. All are reported at once, not the first."""
+    problems: list[tuple[str, str]] = []
+    for key in secret_keys():
+        value = getattr(settings, key).get_secret_value()
+        trimmed = value.strip()
+        if not trimmed:
+            problems.append((key, "is empty"))
+        elif trimmed.lower().startswith(PLACEHOLDER_PREFIXES):
+            problems.append((key, "is a placeholder"))
+        elif key == "twilio_auth_token" and not TWILIO_TOKEN.fullmatch(trimmed.lower()):
+            problems.append((key, "is not a Twilio auth token (32 hex characters)"))
+        elif len(trimmed) < MIN_SECRET_CHARS:
+            problems.append((key, f"is shorter than {MIN_SECRET_CHARS} characters"))
+        elif len(set(trimmed)) < MIN_DISTINCT_CHARS:
+            problems.append((key, "is trivial (too few distinct characters)"))
+        elif trimmed != value:
+            problems.append((key, "has leading or trailing spaces"))
+    return problems
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -10,13 +10,16 @@ from sqlmodel import Session
 
 from callcenter.auth.deps import SupervisorUser
 from callcenter.cases.models import CitizenRequest
+from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
+from callcenter.http_types import RowIdPath
 from callcenter.intake.http_input import parse_json_object, read_limited
 from callcenter.outbox.models import OutboxPublic
 from callcenter.reference.models import Department
 from crm_bridge.inbound import StatusOutcome, apply_status_update, verify
 from crm_bridge.outbox import dead_letters, replay
+from crm_bridge.replay_guard import delivery_key, first_delivery
 
 router = APIRouter(tags=["crm"])
 MAX_BODY_BYTES = 16 * 1024
@@ -27,23 +30,31 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
     settings = services.settings
     config = services.shahrbin
     raw = await read_limited(request, MAX_BODY_BYTES)
+    headers = {k.lower(): v for k, v in request.headers.items()}
     verify(config=config, secret=settings.shahrbin_webhook_secret.get_secret_value(),
-           headers={k.lower(): v for k, v in request.headers.items()}, body=raw)
+           headers=headers, body=raw)
     data = parse_json_object(raw)
+    key = delivery_key(event_id=data.get(config.inbound.fields.get("event_id", "event_id")),
+                       signature=headers.get(config.inbound.signature_header.lower(), ""))
 
-    def work() -> tuple[StatusOutcome, str]:
+    def work() -> tuple[StatusOutcome, str] | None:
         with session_scope(services.engine) as session:
+            if not first_delivery(session=session, key=key, now=utcnow()):
+                return None  # a replay inside the signature window: acted on already
             outcome = apply_status_update(session=session, config=config, data=data)
             return outcome, _department_name(session, outcome.request_id)
 
-    outcome, department = await asyncio.to_thread(work)
+    done = await services.pools.store.run(work)
+    if done is None:
+        return {"changed": False, "replay": True}
+    outcome, department = done
     if outcome.changed and not outcome.citizen_opted_out:
         catalogue = services.sms_catalogue
         text = catalogue.render("status_changed", code=outcome.tracking_code,
                                 status=catalogue.status_label(outcome.status),
                                 department=department)
         services.sms.send_later(to=outcome.citizen_phone, body=text,
-                   request_id=outcome.request_id)
+                                request_id=outcome.request_id)
     return {"tracking_code": outcome.tracking_code, "status": outcome.status,
             "changed": outcome.changed}
 
@@ -65,7 +76,7 @@ async def list_dead_letters(services: AppServices, user: SupervisorUser) -> list
 
 
 @router.post("/crm/outbox/{item_id}/replay", response_model=OutboxPublic)
-async def replay_dead_letter(services: AppServices, item_id: int, user: SupervisorUser
+async def replay_dead_letter(services: AppServices, item_id: RowIdPath, user: SupervisorUser
                              ) -> OutboxPublic:
     def work() -> OutboxPublic:
         with session_scope(services.engine) as session:

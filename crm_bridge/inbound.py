@@ -32,13 +32,14 @@ def verify(*, config: ShahrbinConfig, secret: str, headers: dict[str, str], body
     signature = headers.get(config.inbound.signature_header.lower(), "")
     if not timestamp or not signature:
         raise BadSignature("signature or timestamp header missing")
-    try:
-        skew = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError:
-        raise BadSignature("timestamp is not a number") from None
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise BadSignature("timestamp is not a number")  # int() takes "١٧٠٠" too
+    skew = abs((now if now is not None else time.time()) - int(timestamp))
     if skew > config.inbound.max_skew_seconds:
         raise BadSignature("timestamp too old or in the future", skew_seconds=int(skew))
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.lower()):
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str (was a 500).
+    given = signature.strip().lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), given):
         raise BadSignature("signature does not match")
 
 

@@ -24,8 +24,10 @@ from callcenter.auth.deps import (
     DbSession,
     StaffUser,
     SupervisorUser,
+    hold_socket,
 )
 from callcenter.deps import AppServices
+from callcenter.http_types import RowIdPath
 from callcenter.web.templating import render
 
 router = APIRouter(tags=["agent panel"])
@@ -63,8 +65,7 @@ async def agent_socket(websocket: WebSocket, app: AppServices, user: AgentSocket
     try:
         await websocket.send_json({"type": "state", **hub.board.get(target).as_dict()})
         await hub.replay(target)
-        while True:  # nothing to read but the close; pings keep proxies awake
-            await websocket.receive_text()
+        await hold_socket(websocket, user)  # until the close, or the session ends
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
         pass
     finally:
@@ -136,7 +137,7 @@ def list_tasks(user: StaffUser, session: DbSession) -> list[TaskOut]:
 
 
 @router.post("/api/tasks/{task_id}/assign", response_model=TaskOut)
-def assign_task(task_id: int, _user: SupervisorUser, session: DbSession,
+def assign_task(task_id: RowIdPath, _user: SupervisorUser, session: DbSession,
                       body: TaskAssignIn) -> TaskOut:
     """Reassign a follow-up to another staff member (or to nobody)."""
     return tasks.assign(session=session, task_id=task_id, user_id=body.user_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from callcenter.http_types import RowId
+
 
 class BreakIn(BaseModel):
     reason: str = Field(min_length=1, max_length=40)
@@ -39,7 +41,7 @@ class RequestSaved(BaseModel):
 
 
 class TaskAssignIn(BaseModel):
-    user_id: int | None = None
+    user_id: RowId | None = None
 
 
 class TaskOut(BaseModel):

@@ -1,9 +1,11 @@
 """Auth dependencies: ``current_user``, ``require_role(*roles)``, CSRF, and their aliases.
 
-Unauthenticated: HTML routes answer 303 to ``/login``, ``/api/*`` answers 401, and
-websockets close with 4401 (4403 for a wrong role or a foreign Origin). Admin passes every
-role check. Unsafe methods (POST/PUT/PATCH/DELETE) need the session's CSRF token, in the
-``csrf_token`` form field or the ``X-CSRF-Token`` header.
+Every request and websocket reads the session row the cookie names (``auth.store``), so
+a revoked or idle session is refused at once. Unauthenticated: HTML routes answer 303 to
+``/login``, ``/api/*`` answers 401, and websockets close with 4401 (4403 for a wrong
+role or a foreign Origin). Admin passes every role check. Unsafe methods
+(POST/PUT/PATCH/DELETE) need the session's CSRF token, in the ``csrf_token`` form field
+or the ``X-CSRF-Token`` header.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session
 from callcenter.auth.services import SignedInUser, signed_in_user
 from callcenter.auth.sessions import SESSION_COOKIE, tokens_match
 from callcenter.db.engine import session_scope
-from callcenter.deps import get_services
+from callcenter.deps import Services, get_services
 from callcenter.users.models import Role
 
 WS_UNAUTHENTICATED = 4401
@@ -51,11 +53,18 @@ def _unauthenticated(request: Request) -> HTTPException:
     )
 
 
+async def session_user(services: Services, cookie: str | None) -> SignedInUser | None:
+    """The user of the live session a cookie names; the lookup runs on the auth pool,
+    never behind store or send work."""
+    state = services.auth
+    return await services.pools.auth.run(
+        signed_in_user, engine=services.engine, session_id=state.codec.decode(cookie),
+        idle=state.idle)
+
+
 async def current_user(request: Request) -> SignedInUser:
     """The signed-in staff member; checks CSRF on unsafe methods."""
-    services = get_services(request)
-    data = services.auth.codec.decode(request.cookies.get(SESSION_COOKIE))
-    user = await asyncio.to_thread(signed_in_user, engine=services.engine, session_data=data)
+    user = await session_user(get_services(request), request.cookies.get(SESSION_COOKIE))
     if user is None:
         raise _unauthenticated(request)
     if request.method in UNSAFE_METHODS:
@@ -96,10 +105,8 @@ def require_ws_role(*roles: Role) -> Callable[..., Any]:
     """The websocket twin of ``require_role``: closes 4401 / 4403 before accepting."""
 
     async def dependency(websocket: WebSocket) -> SignedInUser:
-        services = get_services(websocket)
-        data = services.auth.codec.decode(websocket.cookies.get(SESSION_COOKIE))
-        user = await asyncio.to_thread(
-            signed_in_user, engine=services.engine, session_data=data)
+        user = await session_user(get_services(websocket),
+                                  websocket.cookies.get(SESSION_COOKIE))
         if user is None:
             raise WebSocketException(WS_UNAUTHENTICATED, "login required")
         if not _same_origin(websocket) or not role_allows(user, roles):
@@ -107,6 +114,24 @@ def require_ws_role(*roles: Role) -> Callable[..., Any]:
         return user
 
     return dependency
+
+
+async def hold_socket(websocket: WebSocket, user: SignedInUser) -> None:
+    """Read an accepted socket until the client leaves, re-checking every
+    ``session_recheck_seconds`` that the user's session still lives: a logout, password
+    change or disabled account closes the socket with 4401 (the page goes to login)."""
+    services = get_services(websocket)
+    every = services.settings.session_recheck_seconds
+    while True:
+        try:
+            await asyncio.wait_for(websocket.receive_text(), timeout=every)
+            continue
+        except TimeoutError:
+            pass
+        still = await session_user(services, websocket.cookies.get(SESSION_COOKIE))
+        if still is None or still.session_id != user.session_id:
+            await websocket.close(code=WS_UNAUTHENTICATED, reason="session ended")
+            return
 
 
 CurrentUser = Annotated[SignedInUser, Depends(current_user)]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from callcenter.auth.deps import CurrentUser
-from callcenter.auth.services import SignedInUser, log_in, signed_in_user
+from callcenter.auth.deps import CurrentUser, session_user
+from callcenter.auth.services import SignedInUser, log_in, log_out
 from callcenter.auth.sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -18,6 +17,7 @@ from callcenter.auth.sessions import (
     tokens_match,
 )
 from callcenter.deps import AppServices, get_services
+from callcenter.ratelimit import client_ip
 from callcenter.users.models import Role
 from callcenter.web.templating import render
 
@@ -49,8 +49,7 @@ def _login_page(request: Request, *, error: str | None, code: int,
 @router.get("/login", include_in_schema=False)
 async def login_form(request: Request, services: AppServices,
                      next: str | None = None) -> Response:
-    user = signed_in_user(engine=services.engine,
-                          session_data=services.auth.codec.decode(request.cookies.get(SESSION_COOKIE)))
+    user = await session_user(services, request.cookies.get(SESSION_COOKIE))
     if user is not None:
         return RedirectResponse(_safe_next(next) or home_of(user), status.HTTP_303_SEE_OTHER)
     return _login_page(request, error=None, code=200, next_path=_safe_next(next))
@@ -69,27 +68,29 @@ async def login_submit(
     expected = state.codec.read_login_csrf(request.cookies.get(LOGIN_CSRF_COOKIE))
     if not tokens_match(expected, csrf_token):
         return _login_page(request, error="login_failed", code=403, next_path=_safe_next(next))
-    client = request.client.host if request.client else "unknown"
-    # argon2 is deliberately slow: verify in a thread, never on the event loop.
-    outcome = await asyncio.to_thread(
+    # argon2 is deliberately slow: verify on the auth pool, never on the event loop.
+    outcome = await services.pools.auth.run(
         log_in, engine=services.engine, limiter=state.limiter, username=username,
-        password=password, client=client)
+        password=password, client=client_ip(request))
     if outcome.retry_after > 0:
         page = _login_page(request, error="login_throttled", code=429,
                            next_path=_safe_next(next))
         page.headers["Retry-After"] = str(int(outcome.retry_after) + 1)
         return page
-    if outcome.session is None or outcome.user is None:
+    if outcome.user is None:
         return _login_page(request, error="login_failed", code=401, next_path=_safe_next(next))
     response = RedirectResponse(_safe_next(next) or home_of(outcome.user),
                                 status.HTTP_303_SEE_OTHER)
-    state.codec.set_session(response, outcome.session)
+    state.codec.set_session(response, outcome.user.session_id)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(services: AppServices, _user: CurrentUser) -> Response:
+async def logout(services: AppServices, user: CurrentUser) -> Response:
+    """Revoke the session row (a copied cookie dies with it) and clear the cookie."""
+    await services.pools.auth.run(log_out, engine=services.engine,
+                                  session_id=user.session_id)
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
     services.auth.codec.clear_session(response)
     return response

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from callcenter.auth.ratelimit import LoginRateLimiter
-from callcenter.auth.sessions import SessionCodec, SessionData, new_csrf_token
-from callcenter.db.engine import session_scope
+from callcenter.auth.sessions import SessionCodec
+from callcenter.auth.store import (
+    TOUCH_EVERY,
+    live_session,
+    revoke_session,
+    start_session,
+    touch,
+)
+from callcenter.clock import utcnow
+from callcenter.db.engine import session_scope, short_lock_wait
 from callcenter.users.models import Role, User
 from callcenter.users.services import authenticate
+
+TOUCH_LOCK_WAIT_SECONDS = 0.2
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SignedInUser:
-    """The staff member behind a valid session (a detached copy of the user row)."""
+    """The staff member behind a live session (a detached copy of the user row)."""
 
     id: int
     username: str
@@ -25,6 +39,7 @@ class SignedInUser:
     extension: str | None
     language: str
     csrf_token: str
+    session_id: str = ""
 
     @property
     def is_supervisor(self) -> bool:
@@ -37,29 +52,50 @@ class SignedInUser:
 
 @dataclass
 class AuthState:
-    """Per-app auth machinery (built by ``compose``): the cookie codec and the login
-    limiter."""
+    """Per-app auth machinery (built by ``compose``): the cookie codec, the login
+    limiter, the idle timeout."""
 
     codec: SessionCodec
     limiter: LoginRateLimiter
+    idle: timedelta
 
 
-def signed_in_user(*, engine: Engine, session_data: SessionData | None) -> SignedInUser | None:
-    """Load the active user a session cookie names, or ``None``."""
-    if session_data is None:
+def signed_in_user(*, engine: Engine, session_id: str | None, idle: timedelta
+                   ) -> SignedInUser | None:
+    """The active user of the live session ``session_id``, or ``None`` (no cookie,
+    revoked, idle past ``idle``, too old, or the user disabled)."""
+    if session_id is None:
         return None
+    now = utcnow()
     with Session(engine) as session:
-        user = session.get(User, session_data.user_id)
-        if user is None or not user.active:
+        found = live_session(session=session, session_id=session_id, now=now, idle=idle)
+        if found is None:
             return None
-        return _signed_in(user, session_data.csrf_token)
+        row, user = found
+        signed_in = _signed_in(user, row.csrf_token, row.id)
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            _touch(session, session_id, now)
+    return signed_in
 
 
-def _signed_in(user: User, csrf_token: str) -> SignedInUser:
+def _touch(session: Session, session_id: str, now: datetime) -> None:
+    """Best effort: with the store's write lock held elsewhere a page still answers (the
+    idle clock moves on at the next request instead)."""
+    try:
+        with short_lock_wait(session, TOUCH_LOCK_WAIT_SECONDS):
+            touch(session=session, session_id=session_id, now=now)
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        log.info("session touch skipped: the store is busy")
+
+
+def _signed_in(user: User, csrf_token: str, session_id: str) -> SignedInUser:
     assert user.id is not None
     return SignedInUser(
         id=user.id, username=user.username, full_name=user.full_name, role=Role(user.role),
         extension=user.extension, language=user.language, csrf_token=csrf_token,
+        session_id=session_id,
     )
 
 
@@ -67,7 +103,6 @@ def _signed_in(user: User, csrf_token: str) -> SignedInUser:
 class LoginOutcome:
     """A login attempt: the new session, or why it was refused."""
 
-    session: SessionData | None = None
     user: SignedInUser | None = None
     retry_after: float = 0.0
 
@@ -75,17 +110,24 @@ class LoginOutcome:
 def log_in(
     *, engine: Engine, limiter: LoginRateLimiter, username: str, password: str, client: str
 ) -> LoginOutcome:
-    """Check the limiter, then the password (argon2); a success starts a fresh session."""
-    keys = (f"user:{username.strip().lower()}", f"ip:{client}")
-    wait = limiter.retry_after(*keys)
+    """Take a limiter slot, then check the password (argon2); a success starts a fresh
+    session row. The slot is taken *before* the check, so concurrent guesses cannot all
+    pass a "not yet limited" test (check-then-act)."""
+    user_key, source_key = f"user:{username.strip().lower()}", f"ip:{client}"
+    wait = limiter.attempt(source_key=source_key, user_key=user_key)
     if wait > 0:
         return LoginOutcome(retry_after=wait)
     with session_scope(engine) as session:
         user = authenticate(session=session, username=username, password=password)
         if user is None:
-            limiter.failed(*keys)
             return LoginOutcome()
-        data = SessionData(user_id=user.id, csrf_token=new_csrf_token())  # type: ignore[arg-type]
-        signed_in = _signed_in(user, data.csrf_token)
-    limiter.succeeded(keys[0])
-    return LoginOutcome(session=data, user=signed_in)
+        assert user.id is not None
+        row = start_session(session=session, user_id=user.id, now=utcnow())
+        signed_in = _signed_in(user, row.csrf_token, row.id)
+    limiter.succeeded(source_key=source_key, user_key=user_key)
+    return LoginOutcome(user=signed_in)
+
+
+def log_out(*, engine: Engine, session_id: str) -> None:
+    with session_scope(engine) as session:
+        revoke_session(session=session, session_id=session_id, now=utcnow())

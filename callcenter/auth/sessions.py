@@ -1,15 +1,14 @@
 """Signed session cookies (itsdangerous over ``settings.secret_key``) and CSRF tokens.
 
-The cookie holds only the user id and the session's CSRF token, signed and timestamped;
-the user row is read again on every request, so a deactivated account or a changed role
-takes effect at once.
+The cookie holds only the id of a session row (``auth.models.StaffSession``), signed and
+timestamped; the row and the user are read again on every request and websocket, so a
+logout, a password change, a deactivated account or a changed role takes effect at once.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
@@ -20,14 +19,6 @@ SESSION_COOKIE = "cc_session"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
 SESSION_MAX_AGE_SECONDS = 12 * 3600
 LOGIN_CSRF_MAX_AGE_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class SessionData:
-    """What a valid session cookie says: whose session, and its CSRF token."""
-
-    user_id: int
-    csrf_token: str
 
 
 def new_csrf_token() -> str:
@@ -50,11 +41,12 @@ class SessionCodec:
         self._login = URLSafeTimedSerializer(secret, salt="callcenter.login-csrf")
         self._secure = settings.environment == "production"
 
-    def encode(self, data: SessionData) -> str:
-        return self._sessions.dumps({"uid": data.user_id, "csrf": data.csrf_token})
+    def encode(self, session_id: str) -> str:
+        return self._sessions.dumps({"sid": session_id})
 
-    def decode(self, cookie: str | None) -> SessionData | None:
-        """The session in ``cookie``; ``None`` when absent, forged, malformed or expired."""
+    def decode(self, cookie: str | None) -> str | None:
+        """The session id in ``cookie``; ``None`` when absent, forged, malformed or
+        expired (whether the session still lives is the store's answer)."""
         if not cookie:
             return None
         try:
@@ -63,14 +55,12 @@ class SessionCodec:
             return None
         if not isinstance(raw, dict):
             return None
-        uid, csrf = raw.get("uid"), raw.get("csrf")
-        if not isinstance(uid, int) or not isinstance(csrf, str):
-            return None
-        return SessionData(user_id=uid, csrf_token=csrf)
+        sid = raw.get("sid")
+        return sid if isinstance(sid, str) and 0 < len(sid) <= 64 else None
 
-    def set_session(self, response: Response, data: SessionData) -> None:
+    def set_session(self, response: Response, session_id: str) -> None:
         response.set_cookie(
-            SESSION_COOKIE, self.encode(data), max_age=SESSION_MAX_AGE_SECONDS,
+            SESSION_COOKIE, self.encode(session_id), max_age=SESSION_MAX_AGE_SECONDS,
             httponly=True, samesite="lax", secure=self._secure, path="/",
         )
 

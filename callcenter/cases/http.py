@@ -17,6 +17,7 @@ from callcenter.cases.services import change_status, get_request_by_code, histor
 from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import normalise_phone
 from callcenter.citizens.services import find_citizen
+from callcenter.http_types import MAX_PAGE
 
 
 class ErrorOut(BaseModel):
@@ -121,7 +122,7 @@ def list_cases(
     phone: Annotated[str | None, Query(description="Any Iranian format: 0913…, +98913…")] = None,
     code: Annotated[str | None, Query(description="Tracking code")] = None,
     status: RequestStatus | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
     """Newest first; ``phone`` and ``code`` narrow the list (an unknown one gives none)."""

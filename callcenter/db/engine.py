@@ -32,6 +32,9 @@ from sqlmodel import Session, create_engine
 BUSY_TIMEOUT_SECONDS = 30
 # Execution option read by the SQLite ``begin`` hook: "IMMEDIATE" for units of work.
 SQLITE_BEGIN = "sqlite_begin"
+# Execution option read by the same hook: a lock wait (ms) set before BEGIN, so a unit
+# of work under ``short_lock_wait`` waits that long for the write lock, not 30 s.
+SQLITE_BUSY_MS = "sqlite_busy_ms"
 
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -45,13 +48,15 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
             url, echo=echo,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS,
                           "isolation_level": None},  # the driver never BEGINs on its own
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # hide_parameters: a failed statement's error names no phone number or SMS text.
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,7 +68,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+    options = connection.get_execution_options()
+    immediate = options.get(SQLITE_BEGIN) == "IMMEDIATE"
+    if (busy_ms := options.get(SQLITE_BUSY_MS)) is not None:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_ms)}")
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
 
 
@@ -71,6 +79,30 @@ def writer(engine: Engine) -> Engine:
     """The engine as a unit of work binds it: on SQLite every transaction BEGINs
     IMMEDIATE (see the module docstring)."""
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
+@contextmanager
+def short_lock_wait(session: Session, seconds: float) -> Iterator[None]:
+    """Within this block the session waits at most ``seconds`` for a lock (SQLite's write
+    lock, a PostgreSQL row lock) and then fails with ``OperationalError``, instead of the
+    engine's long default: for work that must answer fast (webhooks, session touches)."""
+    millis = max(int(seconds * 1000), 1)
+    if session.get_bind().dialect.name == "sqlite":
+        # A unit of work BEGINs IMMEDIATE, i.e. waits for the lock at its BEGIN: the
+        # short wait must be in force before it (the begin hook sets it).
+        transaction = session.get_transaction()
+        fresh = transaction is None or not transaction._connections  # nothing begun yet
+        connection = (session.connection(execution_options={SQLITE_BUSY_MS: millis})
+                      if fresh else session.connection())
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {millis}")  # begun earlier
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {millis}")  # this transaction
+    yield
 
 
 @contextmanager

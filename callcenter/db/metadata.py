@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from callcenter.auth.models import StaffSession
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
@@ -13,6 +14,7 @@ from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
+from crm_bridge.replay_guard import InboundEvent
 
 metadata = SQLModel.metadata
 
@@ -24,10 +26,12 @@ __all__ = [
     "ContactAttempt",
     "Department",
     "DuplicateSuggestion",
+    "InboundEvent",
     "Neighbourhood",
     "OutboxItem",
     "RequestEvent",
     "SmsMessage",
+    "StaffSession",
     "Task",
     "User",
     "metadata",

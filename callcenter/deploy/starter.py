@@ -41,8 +41,8 @@ def toml_literal(value: object) -> str:
         value = value.get_secret_value()
     if isinstance(value, time):
         value = value.isoformat()
-    if isinstance(value, dict):
-        return "{}" if not value else json.dumps(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)  # a JSON array/object of strings is TOML
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML string
 
 

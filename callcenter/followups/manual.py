@@ -46,6 +46,7 @@ class PlacedCall:
 async def click_to_call(
     *, engine: Engine, actions: Originator | None, policy: ContactPolicy, task_id: int,
     extension: str | None, user_id: int, context: str = "outbound",
+    acting_user_id: int | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> PlacedCall:
     """Ring ``PJSIP/<extension>``; when the agent answers, Asterisk dials the citizen."""
@@ -56,7 +57,7 @@ async def click_to_call(
     now = clock()
 
     def check(session: Session) -> tuple[str, str | None]:
-        task = get_task(session=session, task_id=task_id)
+        task = get_task(session=session, task_id=task_id, acting_user_id=acting_user_id)
         if task.state in CLOSED_STATES:
             raise Conflict("task already closed", task_id=task_id, state=task.state)
         citizen = session.get(Citizen, task.citizen_id) if task.citizen_id else None

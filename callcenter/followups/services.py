@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.clock import utcnow
-from callcenter.errors import Conflict, InvalidInput, NotFound
+from callcenter.errors import Conflict, Forbidden, InvalidInput, NotFound
 from callcenter.followups.models import Task, TaskKind, TaskState
 from callcenter.followups.surveys import settle_request, store_answer
 
@@ -60,21 +60,25 @@ def open_tasks(
     return session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
 
 
-def get_task(*, session: Session, task_id: int) -> Task:
+def get_task(*, session: Session, task_id: int, acting_user_id: int | None = None) -> Task:
+    """The task ``task_id``; with ``acting_user_id`` (an agent, not a supervisor) only when
+    it is that agent's own or unassigned, else ``Forbidden`` (an id is not a permission)."""
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound("no such follow-up task", task_id=task_id)
+    if acting_user_id is not None and task.assigned_user_id not in (None, acting_user_id):
+        raise Forbidden("this follow-up is assigned to another agent", task_id=task_id)
     return task
 
 
 def complete_task(
     *, session: Session, task_id: int, actor: str, outcome: str = "done",
-    note: str | None = None,
+    note: str | None = None, acting_user_id: int | None = None,
 ) -> Task:
     """An agent closes a task by hand (``done`` or ``cancelled``), keeping who and why."""
     if outcome not in (TaskState.DONE, TaskState.CANCELLED):
         raise InvalidInput("outcome must be done or cancelled", outcome=outcome)
-    task = get_task(session=session, task_id=task_id)
+    task = get_task(session=session, task_id=task_id, acting_user_id=acting_user_id)
     if task.state in CLOSED_STATES:
         raise Conflict("task already closed", task_id=task_id, state=task.state)
     now = utcnow()
@@ -89,12 +93,13 @@ def complete_task(
 
 def record_manual_survey(
     *, session: Session, task_id: int, rating: int, fixed: bool | None, actor: str,
+    acting_user_id: int | None = None,
 ) -> str | None:
     """Answers an agent typed after a survey call from the list: stored on the request,
     the task done, and the request closed or reopened at once. Returns the new status."""
     if not 1 <= rating <= 5:
         raise InvalidInput("rating must be 1 to 5", rating=rating)
-    task = get_task(session=session, task_id=task_id)
+    task = get_task(session=session, task_id=task_id, acting_user_id=acting_user_id)
     request = session.get(CitizenRequest, task.request_id) if task.request_id else None
     if request is None:
         raise InvalidInput("this task is not about a request", task_id=task_id)

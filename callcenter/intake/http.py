@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from callcenter.auth.deps import StaffUser, SupervisorUser
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
+from callcenter.http_types import RowIdPath
 from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, open_suggestions
 from callcenter.intake.models import SuggestionPublic
 
@@ -32,7 +33,7 @@ async def list_duplicates(services: AppServices, user: StaffUser) -> list[Sugges
 
 
 @router.post("/duplicates/{suggestion_id}/confirm")
-async def confirm(services: AppServices, suggestion_id: int, user: SupervisorUser
+async def confirm(services: AppServices, suggestion_id: RowIdPath, user: SupervisorUser
                   ) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         with session_scope(services.engine) as session:
@@ -45,7 +46,8 @@ async def confirm(services: AppServices, suggestion_id: int, user: SupervisorUse
 
 
 @router.post("/duplicates/{suggestion_id}/dismiss")
-async def dismiss(services: AppServices, suggestion_id: int, user: StaffUser) -> dict[str, Any]:
+async def dismiss(services: AppServices, suggestion_id: RowIdPath, user: StaffUser
+                  ) -> dict[str, Any]:
     def work() -> None:
         with session_scope(services.engine) as session:
             dismiss_duplicate(session=session, suggestion_id=suggestion_id,

@@ -57,8 +57,13 @@ def file_request(
     linkedid: str | None = None,
     needs_triage: bool = False,
     duplicate_window: timedelta = timedelta(hours=72),
+    phone_verified: bool = True,
 ) -> IntakeResult:
-    """File a citizen's report from any channel, or link it to their open request."""
+    """File a citizen's report from any channel, or link it to their open request.
+
+    ``phone_verified=False`` (Open311: the caller typed a number but proved nothing)
+    never lands on an existing request - that would hand a stranger its code and text
+    its owner - but files a new one, with the open one suggested to agents as a repeat."""
     try:
         channel = RequestChannel(channel)
     except ValueError:
@@ -78,7 +83,7 @@ def file_request(
         .where(col(CitizenRequest.status).in_(_OPEN))
         .order_by(col(CitizenRequest.created_at).desc(), col(CitizenRequest.id).desc())
     ).first()
-    if open_one is not None:
+    if open_one is not None and phone_verified:
         open_one.updated_at = utcnow()
         session.add(open_one)
         add_event(
@@ -100,6 +105,10 @@ def file_request(
     session.flush()
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)
     suggestions = suggest_duplicates(session=session, request=request, window=duplicate_window)
+    if open_one is not None:  # unverified: the same citizen's open request, for a person
+        suggestions.append(DuplicateSuggestion(request_id=request.id,  # type: ignore[arg-type]
+                                               original_id=open_one.id))  # type: ignore[arg-type]
+        session.add(suggestions[-1])
     session.flush()
     return IntakeResult(request=request, repeat_of=False, suggestions=suggestions)
 

@@ -3,6 +3,12 @@
 Errors use the spec's format ``[{"code": <http status>, "description": "..."}]``.
 POST needs an ``api_key`` from settings (``open311_clients``): its client's channel
 (app, web, social) becomes the request's channel. Rate-limited per key and per address.
+
+Every public read is rate-limited per address (each looked-up code costs one token);
+``GET requests.json`` lists only the API key's own channel (nothing without a key), so
+the tracking-code space cannot be walked. A POST's phone number is unverified: it never
+lands on (or reveals) that number's open request; a new one is filed and linked for
+agents, and the confirmation SMS per number per day is capped.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from fastapi.responses import JSONResponse
 
 from callcenter.cases.models import CitizenRequest
 from callcenter.citizens.models import Citizen
+from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
-from callcenter.deps import AppServices
+from callcenter.deps import AppServices, Services
 from callcenter.errors import DomainError
 from callcenter.intake.http_input import parse_form, parse_json_object, read_limited
 from callcenter.intake.services import file_request
@@ -27,6 +34,7 @@ from callcenter.ratelimit import client_ip
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_BODY_BYTES = 64 * 1024
 MAX_DESCRIPTION = 4000
+MAX_CODES_PER_READ = 10  # each costs a read token: the limit counts codes, not requests
 
 
 def error(status: int, description: str, headers: dict[str, str] | None = None
@@ -39,8 +47,20 @@ def _from_domain(exc: DomainError) -> JSONResponse:
     return error(exc.status_code, exc.message)
 
 
+def _read_refused(request: Request, app: Services, cost: int = 1) -> JSONResponse | None:
+    """A 429 when this address has no ``cost`` read tokens left (one per code asked)."""
+    limiter = app.limiters.open311_read
+    key = f"ip:{client_ip(request)}"
+    if all(limiter.allow(key) for _ in range(max(cost, 1))):
+        return None
+    return error(429, "too many requests", {"Retry-After": str(limiter.retry_after(key) or 60)})
+
+
 @router.get("/services.json")
 async def list_services(request: Request, app: AppServices) -> JSONResponse:
+    if (refused := _read_refused(request, app)) is not None:
+        return refused
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             return services.service_list(session=session)
@@ -49,7 +69,10 @@ async def list_services(request: Request, app: AppServices) -> JSONResponse:
 
 
 @router.get("/services/{code}.json")
-async def service_definition(app: AppServices, code: str) -> JSONResponse:
+async def service_definition(request: Request, app: AppServices, code: str) -> JSONResponse:
+    if (refused := _read_refused(request, app)) is not None:
+        return refused
+
     def work() -> dict[str, Any] | None:
         with session_scope(app.engine) as session:
             return services.service_definition(session=session, code=code)
@@ -84,7 +107,7 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
         return error(400, f"description longer than {MAX_DESCRIPTION} characters")
     name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p)
 
-    def work() -> tuple[CitizenRequest, bool, str]:
+    def work() -> tuple[CitizenRequest, str, bool]:
         with session_scope(app.engine) as session:
             result = file_request(
                 session=session, phone=fields["phone"], channel=client.channel,
@@ -93,23 +116,26 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
                 neighbourhood_code=fields.get("address_id") or None,
                 citizen_name=name or None, actor=f"open311:{client.name}",
                 duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+                phone_verified=False,
             )
             session.flush()
             citizen = session.get(Citizen, result.request.citizen_id)
-            assert citizen is not None
-            return result.request, result.repeat_of, citizen.phone
+            assert citizen is not None and citizen.id is not None
+            sent = services.confirmations_today(session=session, citizen_id=citizen.id,
+                                                now=utcnow())
+            confirm = sent <= settings.open311_confirmations_per_phone and not citizen.opted_out
+            return result.request, citizen.phone, confirm
 
     try:
-        filed, repeat, phone = await asyncio.to_thread(work)
+        filed, phone, confirm = await app.pools.store.run(work)
     except DomainError as exc:
         return error(404 if exc.status_code == 404 else 400, exc.message)
-    catalogue = app.sms_catalogue
-    text = catalogue.render("repeat_contact" if repeat else "request_filed",
-                            code=filed.tracking_code)
-    app.sms.send_later(to=phone, body=text, request_id=filed.id)
-    notice = "linked to your open request" if repeat else "request filed and referred"
+    if confirm:
+        text = app.sms_catalogue.render("request_filed", code=filed.tracking_code)
+        app.sms.send_later(to=phone, body=text, request_id=filed.id)
     return JSONResponse([{"service_request_id": filed.tracking_code,
-                          "service_notice": notice, "account_id": None}], status_code=201)
+                          "service_notice": "request filed and referred",
+                          "account_id": None}], status_code=201)
 
 
 @router.get("/requests.json")
@@ -121,12 +147,18 @@ async def get_requests(request: Request, app: AppServices) -> JSONResponse:
     except DomainError as exc:
         return _from_domain(exc)
     codes = [c.strip() for c in (q.get("service_request_id") or "").split(",") if c.strip()]
+    if len(codes) > MAX_CODES_PER_READ:
+        return error(400, f"at most {MAX_CODES_PER_READ} service_request_id values")
+    if (refused := _read_refused(request, app, cost=len(codes))) is not None:
+        return refused
+    client = app.settings.open311_clients.get(q.get("api_key") or "")
 
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
-            rows = services.find_requests(session=session, codes=codes[:100],
+            rows = services.find_requests(session=session, codes=codes,
                                           service_code=q.get("service_code"),
-                                          status=q.get("status"), start=start, end=end)
+                                          status=q.get("status"), start=start, end=end,
+                                          channel=client.channel if client else None)
             return [services.as_service_request(session=session, request=r) for r in rows]
 
     try:
@@ -137,6 +169,9 @@ async def get_requests(request: Request, app: AppServices) -> JSONResponse:
 
 @router.get("/requests/{code}.json")
 async def get_request(request: Request, app: AppServices, code: str) -> JSONResponse:
+    if (refused := _read_refused(request, app)) is not None:
+        return refused
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=[code])

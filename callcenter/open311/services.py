@@ -5,7 +5,7 @@ deadline, statuses are open/closed. Public reads carry no personal data."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,6 +17,10 @@ from callcenter.reference.models import Category, Department
 
 MAX_RESULTS = 1000
 DEFAULT_SPAN = timedelta(days=90)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+# Channels whose caller only typed a phone number (nothing proves they own it).
+UNVERIFIED_CHANNELS = ["app", "web", "social"]
 _OPEN = [str(s) for s in OPEN_STATUSES]
 
 
@@ -81,14 +85,32 @@ def as_service_request(*, session: Session, request: CitizenRequest) -> dict[str
 
 
 def parse_when(value: str | None, name: str) -> datetime | None:
-    """A W3C/ISO 8601 date-time (a missing zone means UTC)."""
+    """A W3C/ISO 8601 date-time (a missing zone means UTC) between ``EARLIEST`` and
+    ``LATEST``: ``0001-01-01`` minus the 90-day default span overflowed into a 500."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
+        in_range = EARLIEST <= parsed <= LATEST
+    except (ValueError, OverflowError):
         raise InvalidInput(f"{name} is not an ISO 8601 date-time", field=name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
+    if not in_range:
+        raise InvalidInput(f"{name} must lie between {EARLIEST.year} and {LATEST.year}",
+                           field=name)
+    return parsed
+
+
+def confirmations_today(*, session: Session, citizen_id: int, now: datetime) -> int:
+    """How many requests this number filed over unverified channels (Open311) in the
+    last day: each got a confirmation SMS, and their count is capped."""
+    rows = session.exec(
+        select(CitizenRequest.id)
+        .where(CitizenRequest.citizen_id == citizen_id)
+        .where(col(CitizenRequest.channel).in_(UNVERIFIED_CHANNELS))
+        .where(col(CitizenRequest.created_at) >= now - timedelta(days=1))
+    ).all()
+    return len(rows)
 
 
 def find_requests(
@@ -99,12 +121,17 @@ def find_requests(
     status: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    channel: str | None = None,
 ) -> Sequence[CitizenRequest]:
-    """GET requests.json: by ids, or filtered (default: the last 90 days), newest first."""
+    """GET requests.json: by ids, or filtered (default: the last 90 days), newest first.
+    A filtered list covers only ``channel`` (the API key's own requests)."""
     query = select(CitizenRequest)
     if codes:
         query = query.where(col(CitizenRequest.tracking_code).in_(list(codes)))
     else:
+        if channel is None:
+            return []  # no key: nothing to list (codes only, like the status page)
+        query = query.where(CitizenRequest.channel == channel)
         if status not in (None, "", "open", "closed"):
             raise InvalidInput("status must be open or closed", field="status")
         end = end or utcnow()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
+from callcenter.pools import WorkerPools
 from callcenter.settings import Settings
 from callcenter.sms.service import LogTransport, RecordingSmsService, SmsTransport
 
 
-def build_sms(settings: Settings, engine: Engine) -> RecordingSmsService:
+def build_sms(settings: Settings, engine: Engine, pools: WorkerPools | None = None
+              ) -> RecordingSmsService:
     """Twilio when ``sms_provider = "twilio"``, else the development log transport."""
     transport: SmsTransport
     if settings.sms_provider == "twilio":
@@ -22,8 +26,10 @@ def build_sms(settings: Settings, engine: Engine) -> RecordingSmsService:
         )
     else:
         transport = LogTransport()
+    runners: dict[str, Any] = {} if pools is None else {
+        "send_runner": pools.send.run, "store_runner": pools.store.run}
     return RecordingSmsService(
         transport=transport, engine=engine, from_number=settings.twilio_from_number,
         max_attempts=settings.sms_max_attempts,
-        retry_base_seconds=settings.sms_retry_base_seconds,
+        retry_base_seconds=settings.sms_retry_base_seconds, **runners,
     )

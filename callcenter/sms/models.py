@@ -37,7 +37,7 @@ class SmsMessage(SQLModel, table=True):
     status: str = Field(sa_type=String(12), index=True)
     attempts: int = 0
     error: str | None = None
-    twilio_sid: str | None = Field(default=None, max_length=64, unique=True)
+    twilio_sid: str | None = Field(default=None, max_length=80, unique=True)
     request_id: int | None = Field(default=None, foreign_key="citizen_request.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

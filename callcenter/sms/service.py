@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -18,6 +18,7 @@ from callcenter.db.engine import session_scope
 from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
 
 log = logging.getLogger(__name__)
+Runner = Callable[..., Awaitable[Any]]  # runs a blocking call off the loop
 
 
 class SmsTransportError(Exception):
@@ -71,6 +72,8 @@ class RecordingSmsService:
         max_attempts: int = 4,
         retry_base_seconds: float = 2.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        send_runner: Runner = asyncio.to_thread,
+        store_runner: Runner = asyncio.to_thread,
     ) -> None:
         self.transport = transport
         self.engine = engine
@@ -78,19 +81,23 @@ class RecordingSmsService:
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self._sleep = sleep
+        # Blocking sends and store writes run on bounded pools of their own (issue 12):
+        # a hung Twilio cannot take the threads page requests need.
+        self._send_runner = send_runner
+        self._store_runner = store_runner
 
     async def send(self, *, to: str, body: str, request_id: int | None = None) -> SmsResult:
         """Send with retries (``base * 2^n`` seconds apart); never raises on delivery."""
-        message_id = await asyncio.to_thread(self._record_new, to, body, request_id)
+        message_id = await self._store_runner(self._record_new, to, body, request_id)
         error: str | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
-                sid = await asyncio.to_thread(self.transport.send_once, to=to, body=body)
+                sid = await self._send_runner(self.transport.send_once, to=to, body=body)
             except SmsTransportError as exc:
                 error = str(exc)[:500]
                 final = not exc.retryable or attempt == self.max_attempts
-                await asyncio.to_thread(self._record_attempt, message_id, attempt, error,
-                                        None, SmsStatus.FAILED if final else SmsStatus.QUEUED)
+                await self._store_runner(self._record_attempt, message_id, attempt, error,
+                                         None, SmsStatus.FAILED if final else SmsStatus.QUEUED)
                 log.warning("SMS %s to %s attempt %d failed: %s", message_id, mask_phone(to),
                             attempt, error)
                 if final:
@@ -98,8 +105,8 @@ class RecordingSmsService:
                                      error=error)
                 await self._sleep(self.retry_base_seconds * 2 ** (attempt - 1))
                 continue
-            await asyncio.to_thread(self._record_attempt, message_id, attempt, error, sid,
-                                    SmsStatus.SENT)
+            await self._store_runner(self._record_attempt, message_id, attempt, error, sid,
+                                     SmsStatus.SENT)
             return SmsResult(ok=True, message_id=message_id, attempts=attempt,
                              provider_sid=sid, error=error)
         raise AssertionError("unreachable: max_attempts >= 1")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from callcenter.agent_panel.tasks import task_rows
-from callcenter.auth.deps import DbSession, SupervisorSocketUser, SupervisorUser
+from callcenter.auth.deps import DbSession, SupervisorSocketUser, SupervisorUser, hold_socket
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
 from callcenter.supervisor import services
@@ -40,13 +40,12 @@ async def supervisor_page(request: Request, app: AppServices, user: SupervisorUs
 
 @router.websocket("/supervisor/ws")
 async def supervisor_socket(websocket: WebSocket, app: AppServices,
-                            _user: SupervisorSocketUser) -> None:
+                            user: SupervisorSocketUser) -> None:
     hub = app.supervisor_hub
     await websocket.accept()
     try:
         await hub.attach(websocket)
-        while True:
-            await websocket.receive_text()
+        await hold_socket(websocket, user)  # until the close, or the session ends
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
         pass
     finally:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from callcenter.http_types import RowId
+
 
 class CallbackIn(BaseModel):
     linkedid: str = Field(min_length=1, max_length=64)
-    assigned_user_id: int | None = None
+    assigned_user_id: RowId | None = None
 
 
 class CallbackOut(BaseModel):

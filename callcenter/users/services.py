@@ -1,4 +1,4 @@
-"""Staff accounts: create, authenticate (argon2id password hashes)."""
+"""Staff accounts: create, change password, disable, authenticate (argon2id hashes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from callcenter.errors import Conflict, InvalidInput
+from callcenter.auth.store import revoke_user_sessions
+from callcenter.clock import utcnow
+from callcenter.errors import Conflict, InvalidInput, NotFound
 from callcenter.users.models import Role, User
 
 _HASHER = PasswordHasher()
@@ -45,6 +47,36 @@ def create_user(
             session.add(user)
     except IntegrityError:
         raise Conflict("username or extension already taken", username=username) from None
+    return user
+
+
+def _user_named(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", username=username)
+    return user
+
+
+def change_password(*, session: Session, username: str, password: str) -> User:
+    """A new password; every session of the user ends (a thief's copy included)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = _user_named(session, username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    assert user.id is not None
+    revoke_user_sessions(session=session, user_id=user.id, now=utcnow(), why="password")
+    return user
+
+
+def set_active(*, session: Session, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling ends every session at once."""
+    user = _user_named(session, username)
+    user.active = active
+    session.add(user)
+    assert user.id is not None
+    if not active:
+        revoke_user_sessions(session=session, user_id=user.id, now=utcnow(), why="disabled")
     return user
 
 

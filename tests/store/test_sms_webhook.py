@@ -213,3 +213,49 @@ async def test_a_digit_answers_a_pending_survey_else_a_hint(client: Client, engi
         assert (answered.survey_rating, answered.survey_channel) == (4, "sms")
         [task] = s.exec(select(Task)).all()
         assert task.state == TaskState.DONE and task.result == {"rating": 4, "channel": "sms"}
+
+
+async def test_message_sids_are_kept_whole(client: Client, engine: Engine) -> None:
+    """Tried: two 70-character MessageSids sharing their first 60 characters, then one
+    of 75 (refused clearly). Before, the id was cut to 60: the second message was taken
+    for a replay of the first and lost, and on PostgreSQL the ":reply" id of a long sid
+    overflowed the 64-character column (a 500)."""
+    first, second = "SM" + "a" * 58 + "0123456789", "SM" + "a" * 58 + "9876543210"
+    for sid in (first, second):
+        resp = await _post(client, _sms("چاله در خیابان", sid=sid))
+        assert resp.status_code == 200, resp.text
+    with Session(engine) as s:
+        sids = {m.twilio_sid for m in s.exec(select(SmsMessage)).all()}
+    assert {first, second, f"{first}:reply", f"{second}:reply"} <= sids
+    assert len(_requests_of(engine)) == 2
+    too_long = await _post(client, _sms("x", sid="SM" + "b" * 73))
+    assert too_long.status_code == 422
+
+
+def _requests_of(engine: Engine) -> list[CitizenRequest]:
+    with Session(engine) as s:
+        return list(s.exec(select(CitizenRequest)).all())
+
+
+def test_database_errors_carry_no_phone_numbers_or_texts(engine: Engine) -> None:
+    """Tried: an insert that violates the unique MessageSid, with a phone number and an
+    SMS text as parameters. Before ``hide_parameters`` the error (and so the log line)
+    printed both."""
+    from sqlalchemy.exc import IntegrityError
+
+    from callcenter.sms.models import SmsDirection, SmsStatus
+
+    def row() -> SmsMessage:
+        return SmsMessage(direction=SmsDirection.INBOUND, to_phone="+98137",
+                          from_phone="+989135550123", body="متن خصوصی شهروند",
+                          status=SmsStatus.RECEIVED, twilio_sid="SMdup")
+
+    with Session(engine) as s:
+        s.add(row())
+        s.commit()
+        s.add(row())
+        with pytest.raises(IntegrityError) as raised:
+            s.commit()
+    text = str(raised.value)
+    assert "+989135550123" not in text and "متن خصوصی" not in text
+    assert "hidden due to hide_parameters" in text

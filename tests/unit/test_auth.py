@@ -59,13 +59,13 @@ def test_secure_flag_in_production(tmp_path: Path) -> None:
     from starlette.responses import Response
     from support.panels import settings_for
 
-    from callcenter.auth.sessions import SessionCodec, SessionData
+    from callcenter.auth.sessions import SessionCodec
 
     # model_copy skips the production secret checks, which are not what is tested here.
     settings = settings_for(f"sqlite:///{tmp_path}/x.db", tmp_path).model_copy(
         update={"environment": "production"})
     response = Response()
-    SessionCodec(settings).set_session(response, SessionData(user_id=1, csrf_token="x"))
+    SessionCodec(settings).set_session(response, "session-id")
     assert "Secure" in response.headers["set-cookie"]
 
 
@@ -94,15 +94,53 @@ def test_rate_limiter_window_and_reset() -> None:
     now = [1000.0]
     limiter = LoginRateLimiter(max_failures=3, window_seconds=60, clock=lambda: now[0])
     for _ in range(3):
-        assert limiter.retry_after("user:a", "ip:1") == 0
-        limiter.failed("user:a", "ip:1")
-    assert limiter.retry_after("user:a") == pytest.approx(60)
-    assert limiter.retry_after("ip:1", "user:b") > 0  # the address is blocked for all names
+        assert limiter.attempt(source_key="ip:1", user_key="user:a") == 0
+    assert limiter.attempt(source_key="ip:1", user_key="user:a") == pytest.approx(60)
+    # the address is blocked for all names
+    assert limiter.attempt(source_key="ip:1", user_key="user:b") > 0
     now[0] += 61
-    assert limiter.retry_after("user:a", "ip:1") == 0
-    limiter.failed("user:a")
-    limiter.succeeded("user:a")
-    assert limiter.retry_after("user:a") == 0
+    assert limiter.attempt(source_key="ip:1", user_key="user:a") == 0
+    limiter.succeeded(source_key="ip:1", user_key="user:a")  # that one was right
+    for _ in range(3):
+        assert limiter.attempt(source_key="ip:1", user_key="user:a") == 0
+
+
+def test_concurrent_guesses_get_no_more_than_the_limit() -> None:
+    """Tried: 10 guesses at once from one address (threads, as the login route runs
+    them). Before the fix each checked "not limited yet" before any had failed, so all 10
+    were checked against the password where 5 are allowed."""
+    import threading
+
+    limiter = LoginRateLimiter(max_failures=5, window_seconds=300)
+    barrier = threading.Barrier(10)
+    allowed: list[bool] = []
+
+    def guess() -> None:
+        barrier.wait()
+        allowed.append(limiter.attempt(source_key="ip:9", user_key="user:ali") == 0)
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 5
+
+
+def test_a_spray_from_many_addresses_locks_a_user_out_for_a_capped_time() -> None:
+    """Tried: someone who knows "ali" fails from 40 addresses, 5 each (each address's own
+    limit). Before the fix the per-user key locked ali out for the whole window (a denial
+    of service); now ali's budget is larger and its lockout is capped at 60 s."""
+    now = [0.0]
+    limiter = LoginRateLimiter(max_failures=5, window_seconds=300, user_max_failures=20,
+                               user_lockout_cap=60, clock=lambda: now[0])
+    for source in range(40):
+        for _ in range(5):
+            limiter.attempt(source_key=f"ip:10.0.0.{source}", user_key="user:ali")
+    wait = limiter.attempt(source_key="ip:192.168.1.5", user_key="user:ali")
+    assert 0 < wait <= 60  # ali, from his own desk, waits at most a minute
+    now[0] += 61
+    assert limiter.attempt(source_key="ip:192.168.1.5", user_key="user:ali") == 0
 
 
 def test_forged_or_tampered_cookie_is_anonymous(panels: Panels) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,11 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             yield Env(app, client, code)
 
 
-def _update(code: str, state: str = "InProgress") -> dict[str, str]:
-    return {"RequestNo": code, "State": state, "Remark": "اکیپ اعزام شد", "EventId": "e1"}
+def _update(code: str, state: str = "InProgress", event_id: str | None = None
+            ) -> dict[str, str]:
+    """One update; each call is a new Shahrbin event unless ``event_id`` says otherwise."""
+    return {"RequestNo": code, "State": state, "Remark": "اکیپ اعزام شد",
+            "EventId": event_id or f"e-{uuid.uuid4().hex[:12]}"}
 
 
 async def test_signed_update_changes_status_and_texts_the_citizen(env: Env) -> None:
@@ -120,6 +124,7 @@ async def test_replayed_update_changes_nothing_more(env: Env) -> None:
     """Tried: the same signed update delivered three times; expect one status change, one
     SMS, and 'changed' false for the replays."""
     answers = [(await env.post(_update(env.code))).json()["changed"] for _ in range(3)]
+    # (three events saying the same: the status is unchanged by the 2nd and 3rd)
     await env.app.state.services.sms.drain()
     assert answers == [True, False, False]
     assert sum("در حال رسیدگی" in t for t in env.texts()) == 1
@@ -189,3 +194,42 @@ async def test_dead_letters_are_listed_and_replayed_by_supervisors_only(env: Env
     assert again.status_code == 409 and again.json()["error"] == "not-a-dead-letter"
     assert (await env.client.post("/crm/outbox/999/replay")).status_code == 404
     env.app.dependency_overrides.clear()
+
+
+async def test_a_replay_inside_the_window_cannot_move_the_request_back(env: Env) -> None:
+    """Tried: InProgress (event e1), then Done (e2), then the captured e1 sent again
+    within the 300 s window, and e1 re-signed with a fresh timestamp. Before the fix the
+    replay moved the request back to in_progress and texted the citizen again."""
+    assert (await env.post(_update(env.code, "InProgress", "e1"))).json()["changed"] is True
+    done = _update(env.code, "Done", "e2")
+    assert (await env.post(done)).json()["changed"] is True
+    stamp = int(time.time())
+    for ts in (stamp, stamp + 1):
+        replay = await env.post(_update(env.code, "InProgress", "e1"), ts=ts)
+        assert replay.status_code == 200 and replay.json() == {"changed": False,
+                                                               "replay": True}
+    assert env.status() == "resolved"
+
+
+async def test_an_update_without_event_id_is_acted_on_once(env: Env) -> None:
+    """Tried: the same signed body without EventId, twice: keyed by its signature."""
+    data = {"RequestNo": env.code, "State": "InProgress"}
+    stamp = int(time.time())
+    assert (await env.post(data, ts=stamp)).json()["changed"] is True
+    assert (await env.post(data, ts=stamp)).json()["replay"] is True
+
+
+@pytest.mark.parametrize("signature,timestamp", [("é" * 64, None), ("ab", "١٧٠٠٠٠٠٠٠٠"),
+                                                 ("\u0663" * 64, None)])
+async def test_non_ascii_signature_or_timestamp_is_403_not_500(
+    env: Env, signature: str, timestamp: str | None
+) -> None:
+    """Tried: a signature header of 64 non-ASCII letters (compare_digest raised TypeError:
+    a 500), Arabic-Indic digits as the timestamp (int() accepted them)."""
+    body = json.dumps(_update(env.code)).encode()
+    stamp = timestamp or str(int(time.time()))
+    resp = await env.client.post("/crm/shahrbin/status", content=body, headers={
+        "Content-Type": b"application/json", "X-Shahrbin-Timestamp": stamp.encode(),
+        "X-Shahrbin-Signature": signature.encode()})  # raw UTF-8 bytes on the wire
+    assert resp.status_code == 403, resp.text
+    assert env.status() == "referred"

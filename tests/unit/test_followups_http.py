@@ -100,3 +100,79 @@ def test_close_a_task_once_and_only_signed_in(panels: Panels) -> None:
     assert done.status_code == 200 and done.json()["state"] == "cancelled"
     again = panels.client.post(f"/api/followups/{task_id}/complete", json={}, headers=headers)
     assert again.status_code == 409
+
+
+def assign_to(panels: Panels, task_id: int, username: str) -> None:
+    with session_scope(panels.services.engine) as session:
+        task = session.get(Task, task_id)
+        assert task is not None
+        task.assigned_user_id = panels.user_ids[username]
+        session.add(task)
+
+
+def test_an_agent_may_not_act_on_another_agents_task(panels: Panels) -> None:
+    """Tried: ali sends reza's task id to every task route (call, survey, complete, and
+    the supervisors' assign). Before the fix the id alone was enough: ali could close
+    reza's task, enter a survey (which reopens the request) or ring its citizen."""
+    task_id, request_id = survey_task(panels)
+    assign_to(panels, task_id, "reza")
+    panels.services.ami_actions = actions = Actions()
+    headers = panels.as_user("ali")
+    attempts = {
+        f"/api/followups/{task_id}/call": {},
+        f"/api/followups/{task_id}/survey": {"rating": 1, "fixed": False},
+        f"/api/followups/{task_id}/complete": {"outcome": "done"},
+        f"/api/tasks/{task_id}/assign": {"user_id": panels.user_ids["ali"]},
+    }
+    for path, body in attempts.items():
+        response = panels.client.post(path, json=body, headers=headers)
+        assert response.status_code == 403, (path, response.text)
+    assert actions.calls == []  # nobody was rung
+    with session_scope(panels.services.engine) as session:
+        task = session.get(Task, task_id)
+        request = session.get(CitizenRequest, request_id)
+        assert task is not None and request is not None
+        assert (task.state, task.assigned_user_id) == ("pending", panels.user_ids["reza"])
+        assert request.status == RequestStatus.RESOLVED  # not reopened
+    # The owner, and an admin (supervisors' powers), may act on it.
+    assert panels.client.post(f"/api/followups/{task_id}/call",
+                              headers=panels.as_user("reza")).status_code == 200
+    done = panels.client.post(f"/api/followups/{task_id}/complete", json={},
+                              headers=panels.as_user("root"))
+    assert done.status_code == 200, done.text
+
+
+def test_an_agent_may_act_on_an_unassigned_task(panels: Panels) -> None:
+    task_id, _ = survey_task(panels)
+    done = panels.client.post(f"/api/followups/{task_id}/complete", json={},
+                              headers=panels.as_user("ali"))
+    assert done.status_code == 200, done.text
+
+
+BIG = 2**63  # one past SQLite's integers (PostgreSQL's INTEGER ends at 2^31 - 1)
+TOP = 2**31 - 1
+
+
+def test_ids_and_pages_past_the_stores_integers_are_422_not_500(panels: Panels) -> None:
+    """Tried: every route with an integer id given 2^63 (and 243558747518878112 as a
+    page), then 2^31 on one; before, SQLite's OverflowError and PostgreSQL's "integer out
+    of range" came back as a 500."""
+    headers = panels.as_user("root")
+    posts = {f"/api/followups/{BIG}/call": {}, f"/api/followups/{BIG}/survey": {"rating": 3},
+             f"/api/followups/{BIG}/complete": {}, f"/api/tasks/{BIG}/assign": {},
+             "/api/tasks/1/assign": {"user_id": BIG},
+             f"/intake/duplicates/{BIG}/confirm": {},
+             f"/intake/duplicates/{BIG}/dismiss": {},
+             f"/crm/outbox/{BIG}/replay": {},
+             "/api/supervisor/callbacks": {"linkedid": "1.1", "assigned_user_id": BIG}}
+    for path, body in posts.items():
+        response = panels.client.post(path, json=body, headers=headers)
+        assert response.status_code == 422, (path, response.status_code, response.text)
+    for path in ["/api/cases?page=243558747518878112", f"/api/cases?page={BIG}"]:
+        response = panels.client.get(path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+    over = panels.client.post(f"/api/followups/{TOP + 1}/complete", json={}, headers=headers)
+    assert over.status_code == 422, over.text
+    # The largest id the store holds is a plain 404, not an error.
+    top = panels.client.post(f"/api/followups/{TOP}/complete", json={}, headers=headers)
+    assert top.status_code == 404, top.text

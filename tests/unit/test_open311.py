@@ -157,21 +157,134 @@ async def test_get_requests_filters_and_hides_personal_data(client: Client) -> N
     await client.post("/open311/v2/requests.json",
                       data=_form(service_code="parks", phone="09132222222"))
     got = (await client.get("/open311/v2/requests.json",
-                            params={"service_code": "waste", "status": "open"})).json()
+                            params={"service_code": "waste", "status": "open",
+                                    "api_key": "app-key-1"})).json()
     assert [r["service_request_id"] for r in got] == [waste["service_request_id"]]
     item = got[0]
     assert item["status"] == "open" and item["agency_responsible"].startswith("سازمان مدیریت")
     assert item["expected_datetime"] and item["requested_datetime"]
     assert "09131234567" not in json.dumps(got) and item["description"] is None
-    assert (await client.get("/open311/v2/requests.json", params={"status": "closed"})
+    assert (await client.get("/open311/v2/requests.json",
+                             params={"status": "closed", "api_key": "app-key-1"})
             ).json() == []
-    assert len((await client.get("/open311/v2/requests.json")).json()) == 2
+    assert len((await client.get("/open311/v2/requests.json",
+                                 params={"api_key": "app-key-1"})).json()) == 2
     future = (await client.get("/open311/v2/requests.json",
                                params={"start_date": "2099-01-01T00:00:00Z",
-                                       "end_date": "2099-02-01T00:00:00Z"})).json()
+                                       "end_date": "2099-02-01T00:00:00Z",
+                                       "api_key": "app-key-1"})).json()
     assert future == []
     one = await client.get(f"/open311/v2/requests/{waste['service_request_id']}.json")
     assert one.status_code == 200 and len(one.json()) == 1
     assert (await client.get("/open311/v2/requests/12345678.json")).status_code == 404
     bad = await client.get("/open311/v2/requests.json", params={"start_date": "yesterday"})
     assert bad.status_code == 422 and bad.json()[0]["code"] == 422
+
+
+class RecordingSms:
+    """Stands in for the app's SMS service: what would be texted, to whom."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, *, to: str, body: str, request_id: int | None = None) -> None:
+        self.sent.append((to, body))
+
+
+async def test_get_lists_only_the_keys_own_channel_and_nothing_without_a_key(
+    client: Client
+) -> None:
+    """Tried: requests filed by the app and by the web form, then GET requests.json with
+    no key, a wrong key, the web key. Before the fix anyone listed every code of the last
+    90 days (the enumeration the status page's limit was meant to stop)."""
+    app_code = (await client.post("/open311/v2/requests.json", data=_form())).json()[0]
+    web_code = (await client.post("/open311/v2/requests.json",
+                                  data=_form(api_key="web-key-1", phone="09132222222"))
+                ).json()[0]
+    assert (await client.get("/open311/v2/requests.json")).json() == []
+    assert (await client.get("/open311/v2/requests.json", params={"api_key": "nope"})
+            ).json() == []
+    listed = (await client.get("/open311/v2/requests.json", params={"api_key": "web-key-1"})
+              ).json()
+    assert [r["service_request_id"] for r in listed] == [web_code["service_request_id"]]
+    # Looking one up by its code (as the status page does) stays open to anyone.
+    by_code = (await client.get("/open311/v2/requests.json", params={
+        "service_request_id": app_code["service_request_id"]})).json()
+    assert [r["service_request_id"] for r in by_code] == [app_code["service_request_id"]]
+
+
+async def test_every_public_read_is_rate_limited_per_code_asked(tmp_path: Path) -> None:
+    """Tried: with 5 reads a minute, GETs of services, one request, and a 10-code lookup
+    (10 tokens); then an 11-code lookup (refused outright)."""
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'r.db'}",
+                        open311_clients=CLIENTS, open311_reads_per_minute=5)
+    app = create_app(settings, start_parts=False)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40002))
+    async with app.router.lifespan_context(app), Client(
+            transport=transport, base_url="http://testserver") as client:
+        codes = ",".join(f"{1000000 + i}" for i in range(10))
+        assert (await client.get("/open311/v2/requests.json",
+                                 params={"service_request_id": codes + ",1"})
+                ).status_code == 400
+        assert (await client.get("/open311/v2/services.json")).status_code == 200
+        assert (await client.get("/open311/v2/services/waste.json")).status_code == 200
+        assert (await client.get("/open311/v2/requests/1234567.json")).status_code == 404
+        many = await client.get("/open311/v2/requests.json",
+                                params={"service_request_id": codes})
+        assert many.status_code == 429 and many.json()[0]["code"] == 429
+        assert int(many.headers["retry-after"]) >= 1
+        assert (await client.get("/open311/v2/services.json")).status_code == 429
+
+
+async def test_another_citizens_number_gets_a_new_request_and_no_code_of_theirs(
+    app_and_client: tuple[Engine, Client], tmp_path: Path
+) -> None:
+    """Tried: the owner of 0913... has an open waste request (filed on 137); someone
+    else POSTs a waste request with that number five times. Before the fix each answer
+    was the owner's own tracking code ("linked to your open request") and each texted
+    the owner. Now: five new requests, each linked to the owner's as a possible repeat,
+    the owner's code in no answer and no SMS, and at most 3 confirmation texts."""
+    from callcenter.db.engine import session_scope
+    from callcenter.intake.models import DuplicateSuggestion
+    from callcenter.intake.services import file_request
+
+    engine, client = app_and_client
+    sms = RecordingSms()
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    services = transport.app.state.services  # type: ignore[attr-defined]
+    services.sms.service = sms
+    with session_scope(engine) as session:
+        owner = file_request(session=session, phone="09131234567", channel="phone",
+                             category_code="waste", actor="agent")
+        owner_code, owner_id = owner.request.tracking_code, owner.request.id
+    answers = []
+    for _ in range(5):
+        resp = await client.post("/open311/v2/requests.json", data=_form())
+        assert resp.status_code == 201
+        answers.append(resp.json()[0])
+    await services.sms.drain()
+    assert owner_code not in json.dumps(answers)
+    assert {a["service_notice"] for a in answers} == {"request filed and referred"}
+    assert len({a["service_request_id"] for a in answers}) == 5
+    assert len(sms.sent) == 3 and all(owner_code not in body for _, body in sms.sent)
+    with Session(engine) as s:
+        links = s.exec(select(DuplicateSuggestion).order_by(DuplicateSuggestion.id)).all()
+        assert len(links) == 5 and links[0].original_id == owner_id
+        assert all(link.original_id < link.request_id for link in links)  # the newest open
+        owner_row = s.get(CitizenRequest, owner_id)
+        assert owner_row is not None and owner_row.reporter_count == 1
+
+
+@pytest.mark.parametrize("params", [
+    {"end_date": "0001-01-01T00:00:00Z"}, {"start_date": "0001-01-01T00:00:00Z"},
+    {"end_date": "9999-12-31T23:59:59+00:00"}, {"start_date": "0001-01-01T00:00:00-14:00"},
+])
+async def test_dates_at_the_edge_of_the_calendar_get_422_not_500(
+    client: Client, params: dict[str, str]
+) -> None:
+    """Tried: the first and last representable dates (``end - 90 days`` overflowed)."""
+    resp = await client.get("/open311/v2/requests.json",
+                            params={**params, "api_key": "app-key-1"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()[0]["code"] == 422

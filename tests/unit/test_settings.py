@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -65,13 +66,45 @@ def test_malformed_config_file_names_the_file(tmp_path: Path) -> None:
     assert "ami_prot" in result.stderr and str(unknown) in result.stderr
 
 
+def real_secrets() -> dict[str, str]:
+    real = {key: secrets.token_urlsafe(32) for key in secret_keys()}
+    real["twilio_auth_token"] = secrets.token_hex(16)  # as Twilio issues it
+    return real
+
+
 def test_production_refuses_each_placeholder_secret() -> None:
-    real = {key: f"real-{key}-" + "x" * 24 for key in secret_keys()}
+    real = real_secrets()
     assert {"secret_key", "ami_secret", "twilio_auth_token"} <= set(real)
     Settings(environment="production", **real)  # all real: accepted
     for key in real:
         with pytest.raises(SettingsError, match=key):
             load_settings(environment="production", **{**real, key: "change-me"})
+
+
+@pytest.mark.parametrize("weak", ["", " ", "x", " dev-" + "a" * 40, "  change-me  ",
+                                  "short-but-not-a-placeholder", "a" * 40,
+                                  secrets.token_urlsafe(32) + " "])
+def test_production_refuses_empty_short_trivial_and_padded_secrets(weak: str) -> None:
+    """Tried on every secret at once: empty, blank, one character, a placeholder behind a
+    space, a 27-character word, 40 times the same letter, a real value with a trailing
+    space. Before the fix only a value *starting* with a placeholder word was refused, so
+    an empty ``secret_key`` let anyone mint a supervisor cookie."""
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environment="production", **{key: weak for key in secret_keys()})
+    for key in secret_keys():  # every bad key named in the one error, not just the first
+        assert key in str(raised.value), (key, str(raised.value))
+
+
+def test_production_twilio_token_must_be_what_twilio_issues() -> None:
+    """Tried: a long random token that is not 32 hex characters (Twilio signs with the
+    real one, so such a token can only be a mistake)."""
+    real = real_secrets()
+    with pytest.raises(SettingsError, match="twilio_auth_token") as raised:
+        load_settings(environment="production",
+                      **{**real, "twilio_auth_token": secrets.token_urlsafe(32)})
+    assert "secret_key" not in str(raised.value)
+    Settings(environment="production", **{**real, "twilio_auth_token":
+                                          real["twilio_auth_token"].upper()})
 
 
 def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch) -> None:
