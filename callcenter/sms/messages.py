@@ -8,14 +8,10 @@ from typing import Any
 
 import yaml
 
+from callcenter.digits import persian_digits
 from callcenter.settings import PROJECT_ROOT
 
 MESSAGES_FILE = PROJECT_ROOT / "config" / "sms_messages.yaml"
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-
-def persian_digits(text: str) -> str:
-    return text.translate(_PERSIAN_DIGITS)
 
 
 @dataclass(frozen=True)
