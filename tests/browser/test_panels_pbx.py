@@ -16,7 +16,7 @@ from serving import CHROMIUM, CHROMIUM_ARGS, keep_screenshot
 from sipp import AwaitHangup, Digits, Pause, SippRunner
 from sqlmodel import Session, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.db.engine import session_scope
 from callcenter.users.services import create_user

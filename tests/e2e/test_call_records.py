@@ -24,7 +24,7 @@ from sipp import AwaitHangup, Digits, Hangup, Pause, SippRunner, Step
 from sqlmodel import Session, col, select
 from test_ivr_calls import GREETING, PLEASE_HOLD, add_agent, call_of
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import Task
 

@@ -21,7 +21,7 @@ from pbx_sandbox import QUEUE, SandboxPbx
 from sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 from sqlmodel import Session, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.tracking import is_valid_code
 from callcenter.citizens.models import Citizen
