@@ -38,11 +38,3 @@ def load_catalogue(path: Path = MESSAGES_FILE) -> SmsCatalogue:
     if missing:
         raise ValueError(f"{path}: missing messages {sorted(missing)}")
     return catalogue
-
-
-def app_catalogue(container: Any) -> SmsCatalogue:
-    """The app's catalogue, read on first use and kept on the container."""
-    if "sms.catalogue" not in container.extras:
-        container.extras["sms.catalogue"] = load_catalogue()
-    catalogue: SmsCatalogue = container.extras["sms.catalogue"]
-    return catalogue

@@ -45,7 +45,7 @@ class SmsResult:
 
 
 class SmsService(Protocol):
-    """What the rest of the system sees (``container.sms``)."""
+    """What the rest of the system sees (``Services.sms.service``, the IVR, the follow-ups)."""
 
     async def send(self, *, to: str, body: str, request_id: int | None = None) -> SmsResult: ...
 
