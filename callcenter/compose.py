@@ -30,8 +30,8 @@ from callcenter.ami.actions import AmiActions
 from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState
 from callcenter.auth.sessions import SessionCodec
+from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.queue_state import QueueState
-from callcenter.calls.recorder import CallRecorder
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
@@ -111,8 +111,11 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
     services = Services(
         settings=settings, engine=engine, notifier=notifier, runtime=runtime,
         auth=AuthState(codec=SessionCodec(settings),
-                       limiter=LoginRateLimiter(max_failures=settings.login_max_failures,
-                                                window_seconds=settings.login_window_seconds),
+                       limiter=LoginRateLimiter(
+                           max_failures=settings.login_max_failures,
+                           window_seconds=settings.login_window_seconds,
+                           user_max_failures=settings.login_user_max_failures,
+                           user_lockout_cap=settings.login_user_lockout_cap_seconds),
                        idle=timedelta(minutes=settings.session_idle_minutes)),
         templates=build_templates(), sms=sms,
         sms_catalogue=load_catalogue(settings.sms_messages_file),

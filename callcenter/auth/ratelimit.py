@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 
 class LoginRateLimiter:
-    """One instance per app (kept on the container), never module-level."""
+    """One instance per app (``Services.auth``, built by ``compose``), never module-level."""
 
     def __init__(
         self,

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
-from callcenter.calls.models import Call
-from callcenter.calls.services import FOLLOW_UP_TASKS
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.services import FOLLOW_UP_TASKS
 from callcenter.cases.models import CitizenRequest, RequestEvent, RequestStatus
 from callcenter.cases.services import add_event, change_status
 from callcenter.followups.models import Task

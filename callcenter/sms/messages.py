@@ -8,13 +8,8 @@ from typing import Any
 
 import yaml
 
+from callcenter.digits import persian_digits
 from callcenter.locations import find_config
-
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-
-def persian_digits(text: str) -> str:
-    return text.translate(_PERSIAN_DIGITS)
 
 
 @dataclass(frozen=True)

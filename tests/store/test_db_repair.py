@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import Outcome
-from callcenter.calls.models import Call
-from callcenter.calls.services import record_call
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import create_request, history
 from callcenter.cases.tracking import generate_code

@@ -18,8 +18,8 @@ from nested_support import Fault, abandoned_call, counts, fault_after_insert, sm
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from callcenter.calls.models import Call
-from callcenter.calls.services import record_call
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.services import record_call
 from callcenter.cases import services as case_services
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import create_request

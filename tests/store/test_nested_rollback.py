@@ -16,7 +16,7 @@ from nested_support import abandoned_call, counts, grown, sms_report
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from callcenter.calls.services import record_call
+from callcenter.callrecords.services import record_call
 from callcenter.cases.services import create_request
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.intake.services import file_request
