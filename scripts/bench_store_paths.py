@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import bench_store_build as build
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from callcenter.agent_panel.services import (
     first_pop,
@@ -32,14 +32,13 @@ from callcenter.auth.services import SignedInUser
 from callcenter.calls.events import AgentRinging, CallEnded, Outcome
 from callcenter.calls.services import record_call
 from callcenter.cases.http import list_cases, read_case
-from callcenter.cases.models import OPEN_STATUSES, CitizenRequest
+from callcenter.cases.models import CitizenRequest
 from callcenter.clock import utcnow
 from callcenter.errors import DomainError
 from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.reference.hours import Holidays, Hours
 from callcenter.sms.messages import load_catalogue
 from callcenter.stats import queries
-from callcenter.stats.services import backlog
 from callcenter.status_page.services import public_status
 from callcenter.users.models import Role
 
@@ -105,10 +104,7 @@ def _ended(rng: random.Random, picks: Picks, linkedid: str) -> CallEnded:
 
 
 def _backlog(session: Session) -> Any:
-    # what today_report does for its backlog part (the open requests, counted in Python)
-    rows = session.exec(select(CitizenRequest).where(
-        col(CitizenRequest.status).in_([str(s) for s in OPEN_STATUSES]))).all()
-    return backlog(rows, now=utcnow())
+    return queries.backlog_lines(session=session, now=utcnow())
 
 
 def hot_paths(*, engine: Engine, size: int) -> list[tuple[str, Maker, bool]]:
