@@ -55,9 +55,10 @@ def backlog_lines(*, session: Session, now: datetime) -> list[BacklogLine]:
         select(CitizenRequest.department_code, func.count(), cast(func.sum(overdue), Integer))
         .where(col(CitizenRequest.status).in_(sorted(str(s) for s in OPEN_STATUSES)))
         .group_by(col(CitizenRequest.department_code))
-        .order_by(col(CitizenRequest.department_code))
     ).all()
-    return [BacklogLine(code, int(n), int(late or 0)) for code, n, late in rows]
+    # sorted here: the database's collation may order codes differently from Python
+    return sorted((BacklogLine(code, int(n), int(late or 0)) for code, n, late in rows),
+                  key=lambda line: line.department_code)
 
 
 def today_report(*, session: Session, now: datetime, timezone: str,
