@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from callcenter.callrecords.models import Call
 from callcenter.calls.events import AgentRinging
@@ -94,18 +94,25 @@ def _safe_phone(raw: str) -> str | None:
 
 def earlier_calls(*, session: Session, citizen: Citizen | None, phone: str | None,
                   exclude_linkedid: str) -> list[dict[str, Any]]:
-    """The caller's latest calls (by citizen or by the raw caller number)."""
+    """The caller's latest calls (by citizen or by the raw caller number).
+
+    One newest-first query per condition, each read in order from its own index and
+    merged here: an ``OR`` of the two makes the planner walk the whole call history.
+    """
     conditions = []
     if citizen is not None:
         conditions.append(col(Call.citizen_id) == citizen.id)
     if phone:
         conditions.append(col(Call.caller) == phone)
-    if not conditions:
-        return []
-    rows = session.exec(
-        select(Call).where(or_(*conditions), col(Call.linkedid) != exclude_linkedid)
-        .order_by(col(Call.entered_at).desc()).limit(EARLIER_CALLS)
-    ).all()
+    found: dict[int | None, Call] = {}
+    for condition in conditions:
+        for call in session.exec(
+            select(Call).where(condition, col(Call.linkedid) != exclude_linkedid)
+            .order_by(col(Call.entered_at).desc()).limit(EARLIER_CALLS)
+        ).all():
+            found[call.id] = call
+    rows = sorted(found.values(), key=lambda c: as_utc(c.entered_at), reverse=True)
+    rows = rows[:EARLIER_CALLS]
     return [
         {"linkedid": c.linkedid, "at": _iso(c.entered_at), "outcome": c.outcome,
          "agent": c.agent or "", "talk_seconds": c.talk_seconds, "ivr_path": c.ivr_path or ""}

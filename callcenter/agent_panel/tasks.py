@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
 
 from callcenter.agent_panel.schemas import TaskOut
 from callcenter.auth.services import SignedInUser
@@ -34,9 +36,25 @@ def _out(session: Session, task: Task) -> TaskOut:
 
 def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
     """An agent's own and unassigned open tasks; a supervisor's view is every task."""
-    rows = open_tasks(session=session,
+    rows = open_tasks(session=session, limit=MAX_TASKS,
                       assigned_user_id=None if user.is_supervisor else user.id)
-    return [_out(session, task) for task in list(rows)[:MAX_TASKS]]
+    related = _load_related(session, rows)  # held: the session's identity map is weak
+    out = [_out(session, task) for task in rows]
+    del related
+    return out
+
+
+def _load_related(session: Session, tasks: Sequence[Task]) -> list[object]:
+    """Citizens, requests and assignees of ``tasks`` in one query each: ``_out``'s
+    ``session.get`` then finds them in the session (not one query per task)."""
+    loaded: list[object] = []
+    for model, ids in ((Citizen, {t.citizen_id for t in tasks}),
+                       (CitizenRequest, {t.request_id for t in tasks}),
+                       (User, {t.assigned_user_id for t in tasks})):
+        wanted = [i for i in ids if i is not None]
+        if wanted:
+            loaded.extend(session.exec(select(model).where(col(model.id).in_(wanted))).all())
+    return loaded
 
 
 def assign(*, session: Session, task_id: int, user_id: int | None) -> TaskOut:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from callcenter.calls.queue_state import QueueView
 from callcenter.cases.exceptions import NoSuchRequest
@@ -75,7 +75,10 @@ class StoreIvrBackend:
                 found = requests_for_phone(session=session, phone=phone, only_open=True)
             except InvalidPhone:  # anonymous or foreign caller ID: nothing to tell
                 return []
-            return [_summary(session, r) for r in found]
+            # every department once, not one query per request (N+1)
+            departments = {d.code: d for d in session.exec(select(Department)).all()
+                           } if found else {}
+            return [_summary(session, r, departments) for r in found]
 
         return await self._in_session(work)
 
@@ -165,8 +168,10 @@ def _file_with_intake(**kwargs: Any) -> CitizenRequest:
     return file_request(**kwargs).request
 
 
-def _summary(session: Session, request: CitizenRequest) -> RequestSummary:
-    department = session.get(Department, request.department_code)
+def _summary(session: Session, request: CitizenRequest,
+             departments: dict[str, Department] | None = None) -> RequestSummary:
+    department = (departments or {}).get(request.department_code) or session.get(
+        Department, request.department_code)
     return RequestSummary(
         code=request.tracking_code,
         status=str(request.status),

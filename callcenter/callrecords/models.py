@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from callcenter.clock import utcnow
@@ -13,6 +13,13 @@ from callcenter.db.types import UtcDateTime
 
 
 class Call(SQLModel, table=True):
+    # The screen-pop's earlier calls: a caller's newest calls, by citizen or by number,
+    # read from the index in order (never the whole history walked backwards).
+    __table_args__ = (
+        Index("ix_call_citizen_id_entered_at", "citizen_id", "entered_at"),
+        Index("ix_call_caller_entered_at", "caller", "entered_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     linkedid: str = Field(unique=True, index=True, max_length=64)
     uniqueid: str = Field(max_length=64)

@@ -98,16 +98,17 @@ def _details(ended: CallEnded) -> dict[str, Any]:
 def _link_request(*, session: Session, call: Call, request_code: str | None) -> None:
     """Link the call to the request named in the IVR, or filed/updated during the call.
 
-    Agents' and the IVR's request events carry ``data.linkedid`` (the call is not a
-    row yet while it is up); they get the call's id now.
+    Agents' and the IVR's request events carry the call's ``linkedid`` (the call is not
+    a row yet while it is up); they get the call's id now.
     """
     since = call.entered_at - timedelta(minutes=1)
-    events = session.exec(
+    linked = session.exec(
         select(RequestEvent)
+        .where(RequestEvent.linkedid == call.linkedid)
         .where(col(RequestEvent.at) >= since)
         .where(col(RequestEvent.call_id).is_(None))
+        .order_by(col(RequestEvent.id))
     ).all()
-    linked = [e for e in events if (e.data or {}).get("linkedid") == call.linkedid]
     for event in linked:
         event.call_id = call.id
         session.add(event)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from callcenter.clock import utcnow
@@ -71,6 +71,18 @@ class CitizenRequest(RequestBase, table=True):
     """One citizen request (table ``citizen_request``: ``request`` is too generic)."""
 
     __tablename__ = "citizen_request"
+    __table_args__ = (
+        # a citizen's requests newest first (screen-pop, search by phone)
+        Index("ix_citizen_request_citizen_created", "citizen_id", "created_at", "id"),
+        # a citizen's open requests (IVR greeting, duplicate rule 1)
+        Index("ix_citizen_request_citizen_status", "citizen_id", "status"),
+        # open requests per department, counted from the index alone (backlog)
+        Index("ix_citizen_request_status_department", "status", "department_code",
+              "deadline_at"),
+        # duplicate rule 2: same category and neighbourhood, the last days
+        Index("ix_citizen_request_category_hood_created", "category_code",
+              "neighbourhood_code", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tracking_code: str = Field(unique=True, index=True, max_length=12)
@@ -123,3 +135,6 @@ class RequestEvent(SQLModel, table=True):
     call_id: int | None = Field(default=None, foreign_key="call.id")
     note: str | None = None
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The call this line is about (``data["linkedid"]``, kept in a column so the call
+    # recorder finds its lines by index when the call ends).
+    linkedid: str | None = Field(default=None, max_length=64, index=True)

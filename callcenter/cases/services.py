@@ -44,8 +44,10 @@ def add_event(
     to_status: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> RequestEvent:
-    """Append one line to a request's history."""
+    """Append one line to a request's history (``data["linkedid"]`` also goes into the
+    indexed ``linkedid`` column: the call recorder links the call through it)."""
     assert request.id is not None, "flush the request before adding events"
+    linkedid = (data or {}).get("linkedid")
     event = RequestEvent(
         request_id=request.id,
         kind=kind,
@@ -56,6 +58,7 @@ def add_event(
         from_status=from_status,
         to_status=to_status,
         data=data,
+        linkedid=str(linkedid) if linkedid else None,
     )
     session.add(event)
     return event

@@ -43,7 +43,7 @@ class Task(SQLModel, table=True):
     state: str = Field(default=TaskState.PENDING, sa_type=String(16), index=True)
     request_id: int | None = Field(default=None, foreign_key="citizen_request.id", index=True)
     citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
-    call_linkedid: str | None = Field(default=None, max_length=64)
+    call_linkedid: str | None = Field(default=None, max_length=64, index=True)
     due_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     attempts: int = 0
     max_attempts: int = 3

@@ -44,9 +44,11 @@ def create_task(
 
 
 def open_tasks(
-    *, session: Session, assigned_user_id: int | None = None, kinds: Sequence[str] = ()
+    *, session: Session, assigned_user_id: int | None = None, kinds: Sequence[str] = (),
+    limit: int | None = None,
 ) -> Sequence[Task]:
-    """Pending tasks, oldest due first (callbacks keep the order callers queued in)."""
+    """Pending tasks, oldest due first (callbacks keep the order callers queued in);
+    the first ``limit`` of them when given."""
     query = select(Task).where(
         col(Task.state).in_([TaskState.PENDING, TaskState.CLAIMED, TaskState.WAITING])
     )
@@ -57,7 +59,7 @@ def open_tasks(
         )
     if kinds:
         query = query.where(col(Task.kind).in_(list(kinds)))
-    return session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
+    return session.exec(query.order_by(col(Task.due_at), col(Task.id)).limit(limit)).all()
 
 
 def get_task(*, session: Session, task_id: int, acting_user_id: int | None = None) -> Task:

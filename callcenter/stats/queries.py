@@ -1,11 +1,16 @@
-"""The rows the figures are computed from (today's calls, open requests)."""
+"""The figures' store side: today's calls and the open requests, summed in SQL.
+
+Every query here reads a bounded set through an index (today's calls, the open
+requests' index entries): the supervisor's page must not grow with years of history.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Integer, case, cast, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from callcenter.callrecords.models import Call
@@ -14,43 +19,73 @@ from callcenter.clock import as_utc
 from callcenter.followups.models import Task, TaskKind
 from callcenter.reference.models import Department
 from callcenter.stats.services import (
-    backlog,
-    contact_figures,
+    OFFERED_OUTCOMES,
+    BacklogLine,
+    ContactFigures,
+    OutcomeTotal,
     day_bounds,
+    figures_from_totals,
     local_day,
 )
 
 
-def calls_between(*, session: Session, start: datetime, end: datetime) -> Sequence[Call]:
-    return session.exec(
-        select(Call).where(col(Call.entered_at) >= start, col(Call.entered_at) < end)
-        .order_by(col(Call.entered_at))
+def figures_between(*, session: Session, start: datetime, end: datetime,
+                    threshold_seconds: int) -> ContactFigures:
+    """``contact_figures`` of the calls that entered in [start, end), one GROUP BY."""
+    wait = func.coalesce(col(Call.wait_seconds), 0.0)
+    within = case((wait <= threshold_seconds, 1), else_=0)
+    rows = session.execute(  # five columns: more than sqlmodel's select() types
+        sa_select(col(Call.outcome), func.count(), func.sum(within), func.sum(wait),
+                  func.sum(func.coalesce(col(Call.talk_seconds), 0.0)))
+        .where(col(Call.entered_at) >= start, col(Call.entered_at) < end,
+               col(Call.direction) == "inbound", col(Call.outcome).in_(sorted(OFFERED_OUTCOMES)))
+        .group_by(col(Call.outcome))
     ).all()
+    return figures_from_totals(
+        [OutcomeTotal(outcome, int(n), int(w or 0), float(waits or 0), float(talks or 0))
+         for outcome, n, w, waits, talks in rows],
+        threshold_seconds=threshold_seconds)
+
+
+def backlog_lines(*, session: Session, now: datetime) -> list[BacklogLine]:
+    """Open requests per department and how many are past their deadline at ``now``
+    (``stats.services.backlog`` in one GROUP BY, from the status/department index)."""
+    overdue = case((col(CitizenRequest.deadline_at) < as_utc(now), 1), else_=0)
+    rows = session.exec(
+        select(CitizenRequest.department_code, func.count(), cast(func.sum(overdue), Integer))
+        .where(col(CitizenRequest.status).in_(sorted(str(s) for s in OPEN_STATUSES)))
+        .group_by(col(CitizenRequest.department_code))
+    ).all()
+    # sorted here: the database's collation may order codes differently from Python
+    return sorted((BacklogLine(code, int(n), int(late or 0)) for code, n, late in rows),
+                  key=lambda line: line.department_code)
 
 
 def today_report(*, session: Session, now: datetime, timezone: str,
                  threshold_seconds: int) -> dict[str, Any]:
     """Today's figures, abandoned calls (with their callback task, if any) and backlog."""
     start, end = day_bounds(local_day(now, timezone), timezone)
-    calls = calls_between(session=session, start=start, end=end)
-    figures = contact_figures(calls, threshold_seconds=threshold_seconds)
-    abandoned = [c for c in calls if c.direction == "inbound" and c.outcome == "abandoned"]
-    linked = {t.call_linkedid for t in session.exec(
-        select(Task).where(col(Task.call_linkedid).in_([c.linkedid for c in abandoned]),
-                           col(Task.kind).in_([TaskKind.CALLBACK, TaskKind.ABANDONED]))
-    ).all()} if abandoned else set()
-    open_rows = session.exec(
-        select(CitizenRequest).where(col(CitizenRequest.status).in_(
-            [str(s) for s in OPEN_STATUSES]))
+    figures = figures_between(session=session, start=start, end=end,
+                              threshold_seconds=threshold_seconds)
+    abandoned = session.exec(
+        select(Call.linkedid, Call.caller, Call.entered_at, Call.wait_seconds)
+        .where(col(Call.entered_at) >= start, col(Call.entered_at) < end,
+               Call.direction == "inbound", Call.outcome == "abandoned")
+        .order_by(col(Call.entered_at).desc(), col(Call.id).desc())
     ).all()
+    linked = set(session.exec(
+        select(Task.call_linkedid).where(
+            col(Task.call_linkedid).in_([linkedid for linkedid, *_ in abandoned]),
+            col(Task.kind).in_([TaskKind.CALLBACK, TaskKind.ABANDONED]))
+    ).all()) if abandoned else set()
     departments = {d.code: d for d in session.exec(select(Department)).all()}
     return {
         "figures": figures.as_dict(),
         "abandoned": [
-            {"linkedid": c.linkedid, "caller": c.caller or "",
-             "at": as_utc(c.entered_at).isoformat(), "wait_seconds": c.wait_seconds,
-             "callback_task": c.linkedid in linked}
-            for c in reversed(abandoned)
+            {"linkedid": linkedid, "caller": caller or "",
+             "at": as_utc(entered_at).isoformat(), "wait_seconds": wait,
+             "callback_task": linkedid in linked}
+            for linkedid, caller, entered_at, wait in abandoned
         ],
         "backlog": [
             {"department_code": line.department_code,
@@ -59,6 +94,6 @@ def today_report(*, session: Session, now: datetime, timezone: str,
              "en": departments[line.department_code].name_en
              if line.department_code in departments else line.department_code,
              "open": line.open, "overdue": line.overdue}
-            for line in backlog(open_rows, now=now)
+            for line in backlog_lines(session=session, now=now)
         ],
     }

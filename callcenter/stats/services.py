@@ -58,8 +58,16 @@ def local_day(now: datetime, timezone: str) -> date:
     return as_utc(now).astimezone(ZoneInfo(timezone)).date()
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+@dataclass(frozen=True)
+class OutcomeTotal:
+    """Inbound calls of one outcome: how many, the answered ones within the threshold, and
+    their summed waits and talks (what the figures need; summed in SQL by the store)."""
+
+    outcome: str
+    calls: int
+    within_threshold: int
+    wait_seconds: float
+    talk_seconds: float
 
 
 def contact_figures(calls: Iterable[CallRow], *, threshold_seconds: int) -> ContactFigures:
@@ -68,23 +76,47 @@ def contact_figures(calls: Iterable[CallRow], *, threshold_seconds: int) -> Cont
     Only inbound calls count. Offered = answered + abandoned + callback + missed (calls
     that asked for a person); service level = answered with wait <= threshold / offered.
     """
-    inbound = [c for c in calls if c.direction == "inbound" and c.outcome in OFFERED_OUTCOMES]
-    answered = [c for c in inbound if c.outcome == "answered"]
-    waits = [c.wait_seconds or 0.0 for c in answered]
-    talks = [c.talk_seconds or 0.0 for c in answered]
-    offered = len(inbound)
-    abandoned = sum(1 for c in inbound if c.outcome == "abandoned")
-    within = sum(1 for w in waits if w <= threshold_seconds)
+    totals: dict[str, list[float]] = {}
+    for c in calls:
+        if c.direction != "inbound" or c.outcome not in OFFERED_OUTCOMES:
+            continue
+        line = totals.setdefault(c.outcome, [0, 0, 0.0, 0.0])
+        line[0] += 1
+        if c.outcome == "answered":
+            line[1] += (c.wait_seconds or 0.0) <= threshold_seconds
+            line[2] += c.wait_seconds or 0.0
+            line[3] += c.talk_seconds or 0.0
+    return figures_from_totals(
+        [OutcomeTotal(outcome, int(n), int(within), waits, talks)
+         for outcome, (n, within, waits, talks) in totals.items()],
+        threshold_seconds=threshold_seconds)
+
+
+def figures_from_totals(totals: Iterable[OutcomeTotal], *,
+                        threshold_seconds: int) -> ContactFigures:
+    """The figures of ``contact_figures`` from per-outcome totals of inbound calls (only
+    the answered line's waits, talks and threshold count are used)."""
+    by_outcome = {t.outcome: t for t in totals if t.outcome in OFFERED_OUTCOMES}
+
+    def count(outcome: str) -> int:
+        return by_outcome[outcome].calls if outcome in by_outcome else 0
+
+    answered = by_outcome.get("answered")
+    offered = sum(t.calls for t in by_outcome.values())
+    within = answered.within_threshold if answered else 0
+    abandoned = count("abandoned")
     return ContactFigures(
         offered=offered,
-        answered=len(answered),
+        answered=count("answered"),
         abandoned=abandoned,
-        callbacks=sum(1 for c in inbound if c.outcome == "callback"),
-        missed=sum(1 for c in inbound if c.outcome == "missed"),
+        callbacks=count("callback"),
+        missed=count("missed"),
         answered_within_threshold=within,
         service_level=within / offered if offered else None,
-        average_speed_of_answer=_mean(waits),
-        average_handling_time=_mean(talks),
+        average_speed_of_answer=answered.wait_seconds / answered.calls
+        if answered and answered.calls else None,
+        average_handling_time=answered.talk_seconds / answered.calls
+        if answered and answered.calls else None,
         abandon_rate=abandoned / offered if offered else None,
         threshold_seconds=threshold_seconds,
     )

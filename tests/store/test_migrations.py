@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine
 from callcenter.db.metadata import metadata
-from callcenter.db.migrate import current_revision
+from callcenter.db.migrate import current_revision, upgrade
 
 
 def test_upgrade_from_empty_creates_every_table_and_matches_models(
@@ -25,5 +27,35 @@ def test_upgrade_from_empty_creates_every_table_and_matches_models(
             diff = compare_metadata(MigrationContext.configure(connection), metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         prepare_store(engine)  # idempotent: a second start changes nothing
+    finally:
+        engine.dispose()
+
+
+def test_0005_backfills_request_event_linkedid_from_its_json(empty_database_url: str) -> None:
+    """Lines written before 0005 name their call only in ``data``; the upgrade copies it
+    into the indexed column (and leaves lines without one empty)."""
+    engine = build_engine(empty_database_url)
+    try:
+        upgrade(engine, "0004_followups")
+        with engine.begin() as conn:
+            for statement in [
+                "INSERT INTO department (code, name_fa, name_en) VALUES ('d', 'd', 'd')",
+                "INSERT INTO category (code, digit, name_fa, name_en, department_code, "
+                "deadline_hours) VALUES ('c', 9, 'c', 'c', 'd', 24)",
+                "INSERT INTO citizen (id, phone, opted_out, created_at) "
+                "VALUES (1, '+989131234567', false, :at)",
+                "INSERT INTO citizen_request (id, channel, category_code, tracking_code, "
+                "citizen_id, department_code, status, needs_triage, reporter_count, "
+                "created_at, updated_at) VALUES (1, 'phone', 'c', '10000009', 1, 'd', 'new', "
+                "false, 1, :at, :at)",
+                "INSERT INTO request_event (id, request_id, at, kind, actor, data) VALUES "
+                "(1, 1, :at, 'contact', 'a', '{\"linkedid\": \"1700000000.7\"}'), "
+                "(2, 1, :at, 'status', 'a', '{\"note\": 1}'), (3, 1, :at, 'created', 'a', NULL)",
+            ]:
+                conn.execute(text(statement), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, linkedid FROM request_event ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, "1700000000.7"), (2, None), (3, None)]
     finally:
         engine.dispose()
