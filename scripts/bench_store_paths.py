@@ -29,8 +29,8 @@ from callcenter.agent_panel.services import (
 from callcenter.agent_panel.tasks import task_rows
 from callcenter.agi.backend import StoreIvrBackend
 from callcenter.auth.services import SignedInUser
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import AgentRinging, CallEnded, Outcome
-from callcenter.calls.services import record_call
 from callcenter.cases.http import list_cases, read_case
 from callcenter.cases.models import CitizenRequest
 from callcenter.clock import utcnow

@@ -33,8 +33,8 @@ from callcenter.agent_panel.tasks import task_rows
 from callcenter.agi.backend import StoreIvrBackend
 from callcenter.app import prepare_store
 from callcenter.auth.services import SignedInUser
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import AgentRinging, CallEnded, Outcome
-from callcenter.calls.services import record_call
 from callcenter.cases.http import list_cases, read_case
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.tracking import check_digit

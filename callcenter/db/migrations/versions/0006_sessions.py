@@ -15,7 +15,7 @@ from alembic import op
 import callcenter.db.types
 
 revision = '0006_sessions'
-down_revision = '0004_followups'
+down_revision = '0005_scale_indexes'
 branch_labels = None
 depends_on = None
 
