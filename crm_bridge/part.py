@@ -28,17 +28,22 @@ class ShahrbinPart:
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
         self._last_error: str | None = None
+        self._deliverer: OutboxDeliverer | None = None
 
     async def start(self) -> None:
         if not self.settings.shahrbin_enabled:
             return
         config = load_shahrbin_config(self.settings)
-        self._http = httpx.AsyncClient(timeout=self.settings.shahrbin_timeout_seconds)
-        deliverer = OutboxDeliverer(
+        # The setting is a total deadline per delivery (the deliverer enforces it); the
+        # per-read timeout only has to be no longer.
+        deadline = self.settings.shahrbin_timeout_seconds
+        self._http = httpx.AsyncClient(timeout=deadline)
+        self._deliverer = deliverer = OutboxDeliverer(
             engine=self.engine, config=config, http=self._http,
             token=self.settings.shahrbin_api_token.get_secret_value(),
             max_attempts=self.settings.shahrbin_max_attempts,
             max_backoff_seconds=self.settings.shahrbin_max_backoff_seconds,
+            deadline_seconds=deadline,
         )
         self._task = asyncio.get_running_loop().create_task(self._run(deliverer))
 
@@ -67,4 +72,6 @@ class ShahrbinPart:
             return {"state": "disabled"}
         if self._last_error:
             return {"state": "degraded", "error": self._last_error}
+        if self._deliverer is not None:
+            return self._deliverer.health()
         return {"state": "running"}
