@@ -24,7 +24,7 @@ from callcenter.ami.validation import check_action
 
 # Bounded so the whole file stays within seconds in scripts/test; raise max_examples
 # (or HYPOTHESIS profiles) for a longer hunt.
-FUZZ = settings(max_examples=150, deadline=None,
+FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 NAMES = ["Event", "ActionID", "Response", "Message", "Uniqueid", "CallerIDNum", "Channel",
