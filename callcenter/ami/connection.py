@@ -166,10 +166,7 @@ class BridgeManager(Manager):
         self._disarm()
         self._connected = False
         self.authenticated = False
-        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
-        if pinger is not None:
-            pinger.cancel()
-            self.pinger = None
+        self._cancel_pinger()
         if self._stopped:
             return
         self.last_error = f"connection lost: {exc}" if exc else "connection lost"
@@ -207,15 +204,18 @@ class BridgeManager(Manager):
         log.error("AMI %s; reconnecting", reason)
         self.authenticated = False
         self._connected = False
-        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
-        if pinger is not None:
-            pinger.cancel()
-            self.pinger = None
+        self._cancel_pinger()
         if self.protocol is not None:
             # Our own close: the protocol will not call connection_lost, so retry here.
             self.protocol.close()
         if not self._stopped:
             self._retry()
+
+    def _cancel_pinger(self) -> None:
+        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
 
     def _retry(self) -> None:
         if self._retry_timer is not None:  # the loss and a refused login both ask for it
