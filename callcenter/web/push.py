@@ -24,18 +24,16 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 5.0
 
 
-async def push_json(sockets: Sequence[WebSocket], message: dict[str, Any],
-                    *, timeout: float | None = None) -> list[WebSocket]:
+async def push_json(sockets: Sequence[WebSocket], message: dict[str, Any]
+                    ) -> list[WebSocket]:
     """Send ``message`` to every socket concurrently; returns the ones that failed or
-    were stuck past ``timeout`` (default ``SEND_TIMEOUT_SECONDS``): the caller drops
-    them and closes them with ``close_stuck``, so one slow browser never delays the
-    others."""
+    were stuck past ``SEND_TIMEOUT_SECONDS``: the caller drops them and closes them
+    with ``close_stuck``, so one slow browser never delays the others."""
     if not sockets:
         return []
     text = json.dumps(message, ensure_ascii=False)
-    wait = SEND_TIMEOUT_SECONDS if timeout is None else timeout
     results = await asyncio.gather(
-        *(asyncio.wait_for(ws.send_text(text), wait) for ws in sockets),
+        *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT_SECONDS) for ws in sockets),
         return_exceptions=True,
     )
     return [ws for ws, result in zip(sockets, results, strict=True)
