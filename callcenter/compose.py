@@ -158,12 +158,15 @@ def _shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConf
                         ) -> OutboxDeliverer | None:
     if not settings.shahrbin_enabled:
         return None
+    # The setting is a total deadline per delivery (the deliverer enforces it); the
+    # per-read timeout only has to be no longer.
+    deadline = settings.shahrbin_timeout_seconds
     return OutboxDeliverer(
-        engine=engine, config=config,
-        http=httpx.AsyncClient(timeout=settings.shahrbin_timeout_seconds),
+        engine=engine, config=config, http=httpx.AsyncClient(timeout=deadline),
         token=settings.shahrbin_api_token.get_secret_value(),
         max_attempts=settings.shahrbin_max_attempts,
         max_backoff_seconds=settings.shahrbin_max_backoff_seconds,
+        deadline_seconds=deadline,
     )
 
 

@@ -4,12 +4,19 @@ Each round claims due items (a lease: ``next_attempt_at`` pushed ahead in the cl
 transaction, so a second bridge instance or a crash mid-send never loses an item, at
 worst sends it again with the same key), POSTs them with httpx, then records the outcome:
 delivered, or retried with capped exponential backoff, or dead after N attempts.
+
+httpx's timeout is per read: a peer that sends one byte every few seconds never trips
+it, and a round (items are sent one after the other) then waits on that peer forever.
+So each delivery also has a total deadline (``deadline_seconds``, the whole request from
+connect to the last byte); past it the delivery is abandoned, the item retried after
+its backoff, and ``health()`` says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -55,6 +62,7 @@ class OutboxDeliverer:
         max_attempts: int = 8,
         base_backoff_seconds: float = 5.0,
         max_backoff_seconds: float = 600.0,
+        deadline_seconds: float = 30.0,
     ) -> None:
         self.engine = engine
         self.config = config
@@ -63,6 +71,10 @@ class OutboxDeliverer:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
+        self.deadline = deadline_seconds
+        self.abandoned = 0  # deliveries cut at the deadline, since start
+        self.failing_since: float | None = None  # monotonic time of the first failure
+        self.last_error: str | None = None
 
     def backoff(self, attempts: int) -> timedelta:
         """``base * 2^(n-1)``, capped: 5 s, 10 s, 20 s ... at most ``max_backoff``."""
@@ -74,6 +86,7 @@ class OutboxDeliverer:
         report = RoundReport()
         for item in await asyncio.to_thread(self._claim, limit):
             error = await self._send(item)
+            self._note(error)
             state = await asyncio.to_thread(self._record, item, error)
             {OutboxState.DELIVERED: report.delivered, OutboxState.PENDING: report.retried,
              OutboxState.DEAD: report.dead}[state].append(item.id)
@@ -82,7 +95,9 @@ class OutboxDeliverer:
     def _claim(self, limit: int) -> list[_Claimed]:
         with session_scope(self.engine) as session:
             items = due_items(session=session, limit=limit)
-            lease_until = utcnow() + CLAIM_LEASE
+            # The lease outlasts the round even if every send runs to its deadline.
+            lease_until = utcnow() + max(CLAIM_LEASE,
+                                         timedelta(seconds=self.deadline * (len(items) + 1)))
             claimed = []
             for item in items:
                 assert item.id is not None
@@ -107,14 +122,38 @@ class OutboxDeliverer:
             self.config.idempotency_header: item.idempotency_key,
         }
         try:
-            response = await self.http.request(
-                endpoint.method, self.config.base_url.rstrip("/") + path,
-                json=self.config.outbound_body(item.payload), headers=headers)
+            async with asyncio.timeout(self.deadline):
+                response = await self.http.request(
+                    endpoint.method, self.config.base_url.rstrip("/") + path,
+                    json=self.config.outbound_body(item.payload), headers=headers)
+        except TimeoutError:
+            self.abandoned += 1
+            return f"abandoned: no complete answer within {self.deadline:g} s (total deadline)"
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
         if response.status_code in self.config.delivered_statuses:
             return None
         return f"HTTP {response.status_code}: {response.text[:300]}"
+
+    def _note(self, error: str | None) -> None:
+        if error is None:
+            self.failing_since, self.last_error = None, None
+            return
+        self.last_error = error
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+
+    def health(self) -> dict[str, Any]:
+        """``running`` while the last delivery went through; ``degraded`` while failing."""
+        failing = self.failing_since is not None
+        report: dict[str, Any] = {"state": "degraded" if failing else "running",
+                                  "abandoned_deliveries": self.abandoned,
+                                  "deadline_seconds": self.deadline}
+        if failing:
+            assert self.failing_since is not None
+            report["failing_for_seconds"] = round(time.monotonic() - self.failing_since, 1)
+            report["error"] = self.last_error
+        return report
 
     def _record(self, claimed: _Claimed, error: str | None) -> OutboxState:
         with session_scope(self.engine) as session:

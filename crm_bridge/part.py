@@ -54,4 +54,4 @@ class ShahrbinPart:
             return {"state": "disabled"}
         if self._last_error:
             return {"state": "degraded", "error": self._last_error}
-        return {"state": "running"}
+        return self.deliverer.health()

@@ -17,3 +17,11 @@ class NoExtension(DomainError):
 
     error_id = "no-extension"
     status_code = 409
+
+
+class UnsafeForPhoneSystem(DomainError):
+    """A value for the PBX (a break reason, the agent's name) holds a line break or NUL,
+    or is too long for an AMI line; nothing was sent."""
+
+    error_id = "unsafe-for-phone-system"
+    status_code = 422

@@ -27,7 +27,7 @@ from callcenter.agent_panel.services import (
 )
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
 from callcenter.notifier import Notifier
-from callcenter.web.push import push_json
+from callcenter.web.push import close_stuck, push_json
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class PanelHub:
         """One JSON text to every socket of ``extension``; a stuck socket is dropped."""
         for ws in await push_json(list(self._sockets.get(extension, ())), message):
             self.detach(extension, ws)
+            self._spawn(close_stuck(ws))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from callcenter.agent_panel.exceptions import NoExtension, PhoneSystemUnavailable
+from callcenter.agent_panel.exceptions import (
+    NoExtension,
+    PhoneSystemUnavailable,
+    UnsafeForPhoneSystem,
+)
 from callcenter.agent_panel.ports import QueueMemberActions
 from callcenter.agent_panel.presence import AgentBoard, AgentState
-from callcenter.ami.exceptions import AmiError
+from callcenter.ami.exceptions import AmiError, AmiInvalidValue
 
 
 def interface_of(extension: str) -> str:
@@ -36,6 +40,8 @@ async def change_queue_state(
             else:
                 await actions.queue_pause(interface=interface, paused=action == "pause",
                                           reason=reason, queue=queue)
+        except AmiInvalidValue as exc:
+            raise UnsafeForPhoneSystem(str(exc), action=action, **exc.details) from exc
         except AmiError as exc:
             raise PhoneSystemUnavailable(str(exc), action=action,
                                          cause=getattr(exc, "error_id", "ami-error")) from exc

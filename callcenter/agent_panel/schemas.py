@@ -6,9 +6,13 @@ from pydantic import BaseModel, Field
 
 from callcenter.http_types import RowId
 
+# No control characters: the reason goes into an AMI QueuePause line, where CR/LF would
+# start a header or an action of the sender's choosing (the AMI layer refuses it too).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+
 
 class BreakIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=40, pattern=NO_CONTROL_CHARACTERS)
 
 
 class PopRequestIn(BaseModel):

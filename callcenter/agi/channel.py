@@ -17,6 +17,8 @@ from callcenter.agi.protocol import (
     AgiEnvironment,
     AgiProtocolError,
     AgiResponse,
+    AgiValueRefused,
+    check_command,
     quote,
     read_response,
 )
@@ -30,6 +32,9 @@ _HANGUP_TIMEOUT = 2.0
 """A final ``HANGUP`` is best effort: never wait long for a peer that may be gone."""
 
 _DTMF_KEYS = frozenset("0123456789*#ABCD")
+_DIGITS_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_SPOKEN_SEPARATORS = frozenset(" -\u200c")  # how codes are written, never spoken
+_MAX_SAID_DIGITS = 64
 
 
 class AgiTimeout(ChannelHangup):
@@ -161,7 +166,7 @@ class AgiChannel:
             await self._result_int("CHANNEL STATUS")
             log.warning("prompt %r could not be played on %s", prompt, self.uniqueid)
             return ""
-        return chr(code) if code > 0 else ""
+        return _key_of(code, command) if code > 0 else ""
 
     async def read_digits(
         self,
@@ -223,10 +228,15 @@ class AgiChannel:
         return RecordResult(path=path, digit="", reason="maxlength")
 
     async def say_digits(self, digits: str) -> None:
-        """``SAY DIGITS``."""
-        if not digits or not set(digits) <= _DTMF_KEYS:
-            raise ValueError(f"SAY DIGITS takes keys 0-9 * #, got {digits!r}")
-        await self._result_int(f'SAY DIGITS {digits} ""')
+        """``SAY DIGITS``: Persian digits become ASCII, separators (``1403-0042``) are
+        not spoken; anything else is refused with :class:`AgiValueRefused`."""
+        keys = "".join(ch for ch in (digits or "").translate(_DIGITS_ASCII)
+                       if ch not in _SPOKEN_SEPARATORS)
+        if not keys or not set(keys) <= _DTMF_KEYS or len(keys) > _MAX_SAID_DIGITS:
+            raise AgiValueRefused(
+                f"SAY DIGITS takes up to {_MAX_SAID_DIGITS} keys 0-9 * #, "
+                f"got {len(digits or '')} characters that are not")
+        await self._result_int(f'SAY DIGITS {keys} ""')
 
     async def set_variable(self, name: str, value: str) -> None:
         """``SET VARIABLE``."""
@@ -250,6 +260,7 @@ class AgiChannel:
 
     async def _run(self, command: str, *, wait: float = 0.0) -> AgiResponse:
         """Execute and translate 511/5xx; a 200 comes back to the caller."""
+        check_command(command)  # the one place every command passes: no injected line
         try:
             response = await self._transport.execute(command, wait=wait)
         except AgiTimeout:
@@ -278,6 +289,16 @@ class AgiChannel:
 
 def _key(response: AgiResponse, command: str) -> str:
     try:
-        return chr(int(response.result))
+        code = int(response.result)
     except ValueError:
         raise ChannelError(f"{command!r}: unexpected answer {response.text!r}") from None
+    return _key_of(code, command)
+
+
+def _key_of(code: int, command: str) -> str:
+    """The DTMF key Asterisk reports as its character code; anything else is garbage
+    (``chr`` of a huge number raises OverflowError, of a small one gives a non-key)."""
+    key = chr(code) if 0 < code < 128 else ""
+    if key not in _DTMF_KEYS:
+        raise ChannelError(f"{command.split(' ', 2)[:2]}: {code} is not a DTMF key")
+    return key

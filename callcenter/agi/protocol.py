@@ -21,13 +21,16 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from ivr_flows.channel import ChannelHangup
+from ivr_flows.channel import ChannelError, ChannelHangup
 
 __all__ = [
+    "MAX_COMMAND_BYTES",
     "MAX_HEADER_LINES",
     "AgiEnvironment",
     "AgiProtocolError",
     "AgiResponse",
+    "AgiValueRefused",
+    "check_command",
     "parse_environment_line",
     "parse_response_line",
     "quote",
@@ -36,6 +39,12 @@ __all__ = [
 
 MAX_HEADER_LINES = 256
 """Asterisk sends about 30 ``agi_*`` lines (plus ``agi_arg_N``); more is a hostile peer."""
+
+MAX_COMMAND_BYTES = 2048
+"""Asterisk reads an AGI command into a 2048-byte buffer (``AGI_BUF_LEN``)."""
+
+_MAX_ENDPOS_DIGITS = 18
+"""A file offset in samples: 18 digits is far beyond any file and well inside int64."""
 
 _RESPONSE = re.compile(
     r"^(?P<code>\d{3})"
@@ -49,6 +58,12 @@ _RESPONSE = re.compile(
 
 class AgiProtocolError(Exception):
     """The peer sent something that is not AGI (garbage, an oversized line, too many lines)."""
+
+
+class AgiValueRefused(ChannelError, ValueError):
+    """A value for an AGI command was refused before sending: it holds CR, LF or NUL
+    (which would end the command and start another of the sender's choosing), or is
+    not what the command takes (``SAY DIGITS`` of letters), or is too long."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,9 @@ def parse_response_line(line: str) -> AgiResponse:
     if match["code"] == "200" and match["result"] is None:
         raise AgiProtocolError(f"200 without result=: {line[:80]!r}")
     endpos = match["endpos"]
+    if endpos is not None and len(endpos.lstrip("-")) > _MAX_ENDPOS_DIGITS:
+        # int() of thousands of digits raises ValueError (or costs quadratic time).
+        raise AgiProtocolError(f"endpos out of range: {line[:80]!r}")
     return AgiResponse(
         code=int(match["code"]),
         result=match["result"] or "",
@@ -155,9 +173,23 @@ async def read_response(readline: Callable[[], Awaitable[str]]) -> AgiResponse:
     return parse_response_line(line)
 
 
+def check_command(command: str) -> None:
+    """Refuse a command line that could be read as two, or is longer than Asterisk reads.
+
+    Every command passes here before it is written (``AgiChannel._run``), whatever
+    built it; the error names the command, never the value (a caller's data).
+    """
+    if "\n" in command or "\r" in command or "\0" in command:
+        raise AgiValueRefused(f"AGI {command.split(' ', 1)[0]} holds a line break or NUL")
+    if len(command.encode()) + 1 > MAX_COMMAND_BYTES:
+        raise AgiValueRefused(
+            f"AGI {command.split(' ', 1)[0]} is longer than Asterisk reads "
+            f"({MAX_COMMAND_BYTES} bytes)")
+
+
 def quote(value: str) -> str:
     """Quote one command argument the way Asterisk's ``parse_args`` undoes it."""
     if "\n" in value or "\r" in value or "\0" in value:
-        raise ValueError(f"AGI argument cannot contain a line break: {value!r}")
+        raise AgiValueRefused("AGI argument cannot contain a line break or NUL")
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

@@ -5,6 +5,13 @@ without keeping a reference; here every (re)connect waits a capped exponential d
 the task and timer are kept, and ``stop()`` ends the loop of retries for good. The
 connection's state (``connected`` / ``retrying`` / ``disconnected``), the attempts
 since the last success and the age of the last event feed ``/health``.
+
+panoramisk also trusts the peer to speak: it writes Login and waits for the answer
+forever, and its pings never check for a reply, so a peer that accepts TCP and says
+nothing (a hung Asterisk, a wrong port behind a proxy) left the bridge "connected" for
+good, with no retry. Here a watchdog gives the login ``login_timeout`` seconds and the
+logged-in connection ``read_timeout`` seconds without a byte (pings answer every
+``ping_delay``), then drops the connection and the backoff goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from panoramisk import Manager
 
 from callcenter.ami.backoff import Backoff
 from callcenter.ami.protocol import BridgeAMIProtocol
+from callcenter.ami.validation import check_value
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +53,14 @@ class BridgeManager(Manager):
         clock: Callable[[], float] = time.monotonic,
         on_login: Callable[[BridgeManager], None] | None = None,
         ping_delay: int = 10,
+        login_timeout: float = 10.0,
+        read_timeout: float = 30.0,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        # The login is sent from panoramisk's connect callback: refuse a bad credential
+        # here, where the caller sees it, not in a callback nobody awaits.
+        check_value("Username", username)
+        check_value("Secret", secret)
         super().__init__(
             host=host,
             port=port,
@@ -73,6 +87,10 @@ class BridgeManager(Manager):
         self._stopped = True
         self._connect_task: asyncio.Task[Any] | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
+        self.login_timeout = login_timeout
+        self.read_timeout = read_timeout
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._connected_at = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -93,6 +111,7 @@ class BridgeManager(Manager):
     async def stop(self) -> None:
         """Close the connection and cancel any pending retry or connect task."""
         self._stopped = True
+        self._disarm()
         if self._retry_timer is not None:
             self._retry_timer.cancel()
             self._retry_timer = None
@@ -125,6 +144,8 @@ class BridgeManager(Manager):
             return
         super().connection_made(f)
         self.state = ConnectionState.CONNECTED
+        self._connected_at = time.monotonic()
+        self._arm()
 
     def login(self, future: asyncio.Future[Any]) -> bool:
         if future.cancelled() or future.exception() is not None:
@@ -137,24 +158,68 @@ class BridgeManager(Manager):
             if self._login_hook is not None:
                 self._login_hook(self)
         else:
-            self.last_error = "AMI login refused"
             log.error("AMI login refused for user %s", self.config.get("username"))
+            self._give_up("AMI login refused")
         return ok
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
         self._connected = False
         self.authenticated = False
-        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
-        if pinger is not None:
-            pinger.cancel()
-            self.pinger = None
+        self._cancel_pinger()
         if self._stopped:
             return
         self.last_error = f"connection lost: {exc}" if exc else "connection lost"
         log.error("AMI %s", self.last_error)
         self._retry()
 
+    # -- watchdog: total deadlines on the login and on silence --------------------------
+
+    def _arm(self) -> None:
+        tick = min(self.login_timeout, self.read_timeout) / 4
+        self._watchdog = self.loop.call_later(tick, self._check_alive)
+
+    def _disarm(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _check_alive(self) -> None:
+        self._watchdog = None
+        protocol = self.protocol
+        if self._stopped or protocol is None or protocol.closed:
+            return
+        now = time.monotonic()
+        if not self.authenticated and now - self._connected_at > self.login_timeout:
+            self._give_up(f"no answer to the AMI login within {self.login_timeout:g} s")
+        elif self.authenticated and now - protocol.last_read_at > self.read_timeout:
+            self._give_up(f"AMI silent for {self.read_timeout:g} s (pings unanswered)")
+        else:
+            self._arm()
+
+    def _give_up(self, reason: str) -> None:
+        """Drop a connection that cannot be used and try again after the backoff."""
+        self._disarm()
+        self.last_error = reason
+        log.error("AMI %s; reconnecting", reason)
+        self.authenticated = False
+        self._connected = False
+        self._cancel_pinger()
+        if self.protocol is not None:
+            # Our own close: the protocol will not call connection_lost, so retry here.
+            self.protocol.close()
+        if not self._stopped:
+            self._retry()
+
+    def _cancel_pinger(self) -> None:
+        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
+
     def _retry(self) -> None:
+        if self._retry_timer is not None:  # the loss and a refused login both ask for it
+            return
         self.state = ConnectionState.RETRYING
         delay = self.backoff.next_delay()
         log.info("AMI reconnect attempt %d in %.1f s", self.backoff.attempts, delay)
@@ -188,5 +253,6 @@ class BridgeManager(Manager):
             "last_event_age_seconds": None if age is None else round(age, 3),
             "events_received": self.events_received,
             "dispatch_errors": self.dispatch_errors,
+            "frames_dropped": getattr(self.protocol, "frames_dropped", 0),
             "last_error": self.last_error,
         }

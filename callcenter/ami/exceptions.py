@@ -45,3 +45,12 @@ class OriginateFailed(AmiActionFailed):
     """The originated call did not connect (busy, no answer, bad destination...)."""
 
     error_id = "originate-failed"
+
+
+class AmiInvalidValue(AmiError):
+    """An action was refused before it was sent: a key or value could inject AMI lines.
+
+    Nothing reached Asterisk. Raised by ``callcenter.ami.validation.check_action``.
+    """
+
+    error_id = "ami-invalid-value"

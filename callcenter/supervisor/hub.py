@@ -29,7 +29,7 @@ from callcenter.stats.queries import today_report
 from callcenter.supervisor.board import live_picture, sync_board
 from callcenter.supervisor.live import LiveCalls
 from callcenter.users.models import Role, User
-from callcenter.web.push import push_json
+from callcenter.web.push import close_stuck, push_json
 
 log = logging.getLogger(__name__)
 LIVE_DEBOUNCE = 0.1
@@ -110,6 +110,7 @@ class SupervisorHub:
     async def broadcast(self, message: dict[str, Any]) -> None:
         for ws in await push_json(list(self._sockets), message):
             self.detach(ws)
+            self._spawn(close_stuck(ws))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

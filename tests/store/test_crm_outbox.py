@@ -3,6 +3,7 @@ answers, times out and fails on purpose."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -19,6 +20,7 @@ from callcenter.settings import Settings
 from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
 from crm_bridge.deliverer import OutboxDeliverer
 from crm_bridge.outbox import dead_letters, replay
+from crm_bridge.part import ShahrbinPart
 
 
 def _config(url: str) -> ShahrbinConfig:
@@ -158,3 +160,45 @@ def test_outbox_rolls_back_with_the_request(engine: Engine) -> None:
         file_request(session=s, phone="09131234567", channel="app", category_code="waste")
         s.rollback()
     assert _items(engine) == []
+
+
+async def test_a_trickling_peer_is_abandoned_at_the_deadline_retried_and_shown(
+    engine: Engine
+) -> None:
+    """Tried (issue 12, Medium 6): a Shahrbin that answers one byte every 0.5 s, so no
+    single read waits past httpx's 1 s timeout, and the whole answer would take ~60 s.
+    Before the fix the round waited for all of it (the outbox stalled, health said
+    running); now the delivery is cut at its 1.5 s total deadline, the item is retried
+    with its backoff, and the deliverer's health is degraded with the count."""
+    _file(engine)
+    with RecordingServer([Answer(201, {"ok": True}, trickle=0.5)]) as server:
+        async with httpx.AsyncClient(timeout=1) as http:
+            deliverer = OutboxDeliverer(engine=engine, config=_config(server.url),
+                                        token="s3cret", http=http, deadline_seconds=1.5)
+            async with asyncio.timeout(10):  # the old code would sit here for a minute
+                report = await deliverer.deliver_due()
+    [item] = _items(engine)
+    assert report.retried == [item.id] and item.state == OutboxState.PENDING
+    assert item.attempts == 1 and "total deadline" in (item.last_error or "")
+    assert item.next_attempt_at > utcnow()  # backoff, not an immediate retry
+    health = deliverer.health()
+    assert health["state"] == "degraded" and health["abandoned_deliveries"] == 1
+    assert "deadline" in health["error"]
+
+
+async def test_the_shahrbin_part_shows_a_stuck_peer_in_health(engine: Engine) -> None:
+    """Tried: the serve part against the trickling peer; expect /health's part degraded."""
+    _file(engine)
+    with RecordingServer([Answer(201, {"ok": True}, trickle=0.5)]) as server:
+        settings = Settings(shahrbin_enabled=True, shahrbin_base_url=server.url + "/api",
+                            shahrbin_timeout_seconds=1.0)
+        part = ShahrbinPart(settings=settings, engine=engine, interval_seconds=0.1)
+        await part.start()
+        try:
+            assert part.health()["state"] == "running"
+            async with asyncio.timeout(10):
+                while part.health()["state"] != "degraded":  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        finally:
+            await part.stop()
+    assert part.health()["abandoned_deliveries"] == 1

@@ -19,6 +19,7 @@ class Answer:
     status: int = 200
     body: Any = field(default_factory=dict)  # dict/list -> JSON; str -> as is
     delay: float = 0.0  # seconds before answering (a timeout when > client timeout)
+    trickle: float = 0.0  # seconds between bytes of the answer (a slow peer)
 
 
 @dataclass
@@ -54,6 +55,9 @@ class RecordingServer:
                 payload = (answer.body if isinstance(answer.body, str)
                            else json.dumps(answer.body)).encode()
                 try:
+                    if answer.trickle:
+                        self._trickle(answer, payload)
+                        return
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -61,6 +65,16 @@ class RecordingServer:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
                     pass
+
+            def _trickle(self, answer: Answer, payload: bytes) -> None:
+                # Every byte on its own, ``trickle`` s apart: each read succeeds in time,
+                # the whole answer takes len(raw) * trickle seconds.
+                raw = (f"HTTP/1.1 {answer.status} OK\r\nContent-Type: application/json\r\n"
+                       f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+                for i in range(len(raw)):
+                    self.wfile.write(raw[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(answer.trickle)
 
             do_GET = do_POST = do_PUT = do_PATCH = _serve
 

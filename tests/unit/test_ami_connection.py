@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from fake_ami import FakeAmi, block, wait_for
 from panoramisk.ami_protocol import AMIProtocol
 
 from callcenter.ami.actions import AmiActions
@@ -20,61 +21,7 @@ from callcenter.ami.subscriptions import subscriptions
 from callcenter.calls.queue_state import QueueState
 from callcenter.calls.tracker import CallTracker
 
-EOL = "\r\n"
 PERSIAN = "محمد رضایی"
-
-Reply = Callable[[dict[str, str], asyncio.StreamWriter], Any]
-
-
-def block(**headers: str) -> bytes:
-    return ("".join(f"{k}: {v}{EOL}" for k, v in headers.items()) + EOL).encode()
-
-
-class FakeAmi:
-    """Accepts connections, answers Login, hands every other action to ``reply``."""
-
-    def __init__(self) -> None:
-        self.actions: list[dict[str, str]] = []
-        self.replies: dict[str, Reply] = {}
-        self.writers: list[asyncio.StreamWriter] = []
-        self.logins = 0
-        self.server: asyncio.Server | None = None
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.writers.append(writer)
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        try:
-            while True:
-                raw = await reader.readuntil(b"\r\n\r\n")
-                lines = raw.decode().strip().split(EOL)
-                action = dict(line.split(": ", 1) for line in lines if ": " in line)
-                self.actions.append(action)
-                name = action.get("Action", "")
-                if name == "Login":
-                    self.logins += 1
-                    writer.write(
-                        block(Response="Success", ActionID=action["ActionID"], Message="ok")
-                    )
-                elif name in self.replies:
-                    await self.replies[name](action, writer)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    def drop_all(self) -> None:
-        for writer in self.writers:
-            writer.close()
-        self.writers.clear()
-
-    def sent(self, name: str) -> list[dict[str, str]]:
-        return [a for a in self.actions if a.get("Action") == name]
 
 
 @pytest.fixture
@@ -85,13 +32,6 @@ async def fake_ami() -> AsyncIterator[FakeAmi]:
     fake.drop_all()
     fake.server.close()
     await fake.server.wait_closed()
-
-
-async def wait_for(predicate: Callable[[], bool], seconds: float = 3.0) -> None:
-    """Poll a condition the connection's callbacks change (they offer no event to await)."""
-    async with asyncio.timeout(seconds):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
