@@ -9,13 +9,11 @@ a clear 422 (before the fix the injected Hangup was written and the route said 2
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
 from sqlmodel import select
-from test_panels_fixtures import Panels, build_panels
+from support.panels import Panels
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import BridgeManager, ConnectionState
@@ -27,11 +25,6 @@ HANGUP_ALL = "x\r\n\r\nAction: Hangup\r\nChannel: /.*/"
 
 
 @pytest.fixture
-def panels(empty_database_url: str, tmp_path: Path) -> Iterator[Panels]:
-    yield from build_panels(empty_database_url, tmp_path)
-
-
-@pytest.fixture
 def wire(panels: Panels) -> MagicMock:
     """Real AMI actions over a logged-in protocol whose transport records each write."""
     manager = BridgeManager(username="bridge", secret="s")
@@ -40,7 +33,7 @@ def wire(panels: Panels) -> MagicMock:
     protocol.connection_made(transport)
     manager.protocol = protocol
     manager.state, manager.authenticated = ConnectionState.CONNECTED, True
-    panels.container.ami_actions = AmiActions(manager=manager, timeout=0.5)
+    panels.services.ami_actions = AmiActions(manager=manager, timeout=0.5)
     return transport
 
 
@@ -58,7 +51,7 @@ def test_break_reason_with_line_breaks_is_a_422_and_nothing_is_written(
 def test_agent_name_with_line_breaks_is_refused_at_the_ami_boundary(
     panels: Panels, wire: MagicMock
 ) -> None:
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         user = session.exec(select(User).where(User.username == "ali")).one()
         user.full_name = "Ali" + HANGUP_ALL
     headers = panels.as_user("ali")

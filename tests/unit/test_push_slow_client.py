@@ -25,12 +25,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from test_panels_fixtures import PASSWORD, settings_for
+from support.panels import PASSWORD, settings_for
 
-from callcenter.agent_panel.hub import panel_hub
 from callcenter.app import create_app
 from callcenter.db.engine import session_scope
-from callcenter.supervisor.hub import supervisor_hub
 from callcenter.users.services import create_user
 from callcenter.web import push
 
@@ -54,7 +52,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Any, str]]:
     async with asyncio.timeout(10):
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to await
             await asyncio.sleep(0.02)
-    with session_scope(app.state.container.engine) as session:
+    with session_scope(app.state.services.engine) as session:
         create_user(session=session, username="ali", password=PASSWORD, role="agent",
                     extension="2101", full_name="علی رضایی")
         create_user(session=session, username="sara", password=PASSWORD, role="supervisor",
@@ -64,7 +62,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Any, str]]:
     finally:
         server.should_exit = True
         await task
-        app.state.container.engine.dispose()
+        app.state.services.engine.dispose()
 
 
 async def signed_in_cookie(host: str, username: str) -> str:
@@ -134,8 +132,10 @@ def open_sockets(hub: Any) -> int:
 
 Pusher = Callable[[Any, dict[str, Any]], Awaitable[None]]
 PANELS: dict[str, tuple[str, str, Callable[[Any], Any], Pusher]] = {
-    "agent": ("ali", "/agent/ws", panel_hub, lambda hub, m: hub.send("2101", m)),
-    "supervisor": ("sara", "/supervisor/ws", supervisor_hub, lambda hub, m: hub.broadcast(m)),
+    "agent": ("ali", "/agent/ws", lambda services: services.panel_hub,
+              lambda hub, m: hub.send("2101", m)),
+    "supervisor": ("sara", "/supervisor/ws", lambda services: services.supervisor_hub,
+                   lambda hub, m: hub.broadcast(m)),
 }
 
 
@@ -147,7 +147,7 @@ async def test_a_client_that_stops_reading_is_closed_and_told_to_come_back(
     username, path, hub_of, pushed = panel
     app, host = served
     monkeypatch.setattr(push, "SEND_TIMEOUT_SECONDS", 0.3)
-    hub = hub_of(app.state.container)
+    hub = hub_of(app.state.services)
     sock = await open_raw_socket(host, path, await signed_in_cookie(host, username))
     try:
         async with asyncio.timeout(10):
