@@ -79,7 +79,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="agent, supervisor or admin")] = "agent",
+    role: Annotated[str, typer.Option(help="agent, supervisor, admin or manager")] = "agent",
     extension: Annotated[str | None, typer.Option(help="Agent's extension, e.g. 2101")] = None,
     full_name: Annotated[str, typer.Option(help="Name shown in the panels")] = "",
     password: Annotated[str | None, typer.Option(

@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     outbound_caller_id: str = "137"
     # --- end of follow-ups block ---
 
+    # --- Reports (issue 15) ---
+    # An abandon within this many seconds of queueing is a "short abandon" (a misdial,
+    # a caller who changed their mind): counted apart, and optionally left out of the
+    # service level's denominator.
+    short_abandon_seconds: int = Field(5, ge=0)
+    service_level_excludes_short_abandons: bool = False
+    # --- end of reports block ---
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
