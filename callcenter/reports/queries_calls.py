@@ -59,15 +59,17 @@ def per_queue(*, session: Session, filters: ReportFilters,
               threshold_seconds: int) -> list[dict[str, Any]]:
     """Offered, answered, abandoned and answered within the threshold, per queue."""
     query = select(
-        func.coalesce(Call.queue, "-").label("queue"), func.count().label("offered"),
+        col(Call.queue).label("queue"), func.count().label("offered"),
         count_if(col(Call.outcome) == "answered").label("answered"),
         count_if(col(Call.outcome) == "abandoned").label("abandoned"),
         count_if(and_(col(Call.outcome) == "answered",
                       func.coalesce(Call.wait_seconds, 0.0) <= threshold_seconds))
         .label("within"),
     ).where(*call_conditions(filters), col(Call.outcome).in_(sorted(OFFERED_OUTCOMES))
-            ).group_by(func.coalesce(Call.queue, "-")).order_by("queue")
-    return [dict(row._mapping) for row in session.execute(query)]
+            ).group_by(col(Call.queue)).order_by(col(Call.queue))
+    # GROUP BY a bare column: PostgreSQL refuses an expression with bound parameters
+    # in both SELECT and GROUP BY (they are two parameters to it).
+    return [{**row._mapping, "queue": row.queue or "-"} for row in session.execute(query)]
 
 
 def per_agent(*, session: Session, filters: ReportFilters) -> list[dict[str, Any]]:
@@ -95,10 +97,10 @@ def ivr_branches(*, session: Session, filters: ReportFilters) -> dict[str, int]:
 
 def ivr_exits(*, session: Session, filters: ReportFilters) -> list[tuple[str, int]]:
     """Calls that ended in the IVR, per IVR path (the caller maps paths to last steps)."""
-    query: Any = select(func.coalesce(Call.ivr_path, ""), func.count()).where(
+    query: Any = select(col(Call.ivr_path), func.count()).where(
         *call_conditions(filters), col(Call.outcome) == "ivr_only",
-    ).group_by(func.coalesce(Call.ivr_path, ""))
-    return [(str(path), int(calls)) for path, calls in session.execute(query)]
+    ).group_by(col(Call.ivr_path))
+    return [(path or "", int(calls)) for path, calls in session.execute(query)]
 
 
 def survey_calls(*, session: Session, filters: ReportFilters) -> int:

@@ -17,10 +17,10 @@ from callcenter.reports.sqlbits import bucket_index
 
 def matrix(*, session: Session, filters: ReportFilters) -> list[tuple[str, str, int]]:
     """``(neighbourhood, category, requests)`` for the cohort (no neighbourhood: ``-``)."""
-    place = func.coalesce(CitizenRequest.neighbourhood_code, "-")
+    place = col(CitizenRequest.neighbourhood_code)
     query = select(place, col(CitizenRequest.category_code), func.count()).where(
         *cohort(filters)).group_by(place, col(CitizenRequest.category_code))
-    return [(str(p), str(c), int(n)) for p, c, n in session.execute(query)]
+    return [(p or "-", str(c), int(n)) for p, c, n in session.execute(query)]
 
 
 def pair_history(*, session: Session, filters: ReportFilters,

@@ -86,7 +86,7 @@ def local_hour(column: Any, period: Period) -> ColumnElement[Any]:
     offset = _tree(column, [start for start, _ in stretches[1:]],
                    [seconds for _, seconds in stretches])
     local = epoch_seconds(column) + cast(offset, BigInteger)
-    return cast((local % 86400) / 3600, Integer)
+    return cast((local % 86400) // 3600, Integer)  # floor division on both backends
 
 
 def rank_columns(value: Any, *partition: Any) -> list[Any]:
