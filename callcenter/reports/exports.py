@@ -12,7 +12,7 @@ from callcenter.reports.filters import ReportFilters
 from callcenter.reports.tables import Table, plain
 
 BOM = "\ufeff"
-FILTER_NAMES = {"period": ("بازه", "Period"), "granularity": ("تفکیک", "Buckets"),
+FILTER_NAMES = {"period": ("بازه گزارش", "Report period"), "granularity": ("تفکیک", "Buckets"),
                 "department": ("واحد", "Department"), "category": ("موضوع", "Category"),
                 "neighbourhood": ("محله", "Neighbourhood"), "district": ("منطقه", "District"),
                 "channel": ("کانال", "Channel")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from callcenter.cases.models import RequestChannel
 from callcenter.reports.periods import Granularity, Preset
@@ -27,6 +27,12 @@ class ReportQuery(BaseModel):
     channel: RequestChannel | None = None
     exclude_short_abandons: bool | None = Field(
         None, description="Leave short abandons out of the service level (default: settings)")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # The page's form sends every field; an empty one means "no filter".
+        return None if value == "" else value
 
 
 ReportParams = Annotated[ReportQuery, Query()]

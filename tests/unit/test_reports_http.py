@@ -88,7 +88,7 @@ def test_csv_and_xlsx_exports(panels: Panels) -> None:
     assert raw.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert lines[0] == ["جمع دوره"]
-    assert lines[1] == ["بازه", "1403-12-01 - 1403-12-30"]
+    assert lines[1] == ["بازه گزارش", "1403-12-01 - 1403-12-30"]
     header = lines.index(next(line for line in lines if line and line[0] == "ورودی"))
     values = dict(zip(lines[header], lines[header + 1], strict=True))
     assert values["ورودی"] == "3" and values["سطح خدمت"] == "33.3"
@@ -111,3 +111,13 @@ def test_page_draws_charts_in_persian(panels: Panels) -> None:
     assert marks and all(m > 0 for m in marks)
     for name in ("agents", "ivr", "repeats", "requests", "satisfaction", "needs"):
         assert client.get(f"/reports?report={name}&month=1403-12&lang=en").status_code == 200
+
+
+def test_blank_form_fields_mean_no_filter(panels: Panels) -> None:
+    """The page's form sends every field, empty ones as ``name=``: that is no filter."""
+    add_calls(panels)
+    client = panels.client
+    panels.as_user("mina")
+    body = client.get("/api/reports/contact?month=1403-12&district=&channel=&department="
+                      "&from=&to=&exclude_short_abandons=").json()
+    assert body["figures"]["offered"] == 3
