@@ -151,24 +151,43 @@ def preset_period(preset: Preset, *, now: datetime, timezone: str,
     return Period(year_first, year_last, timezone)
 
 
+def _month_days(year: int, month: int) -> int:
+    if month <= 6:
+        return 31
+    if month <= 11:
+        return 30
+    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
+
+
+def _jalali_days(first: date, last: date) -> list[tuple[date, int, int, int]]:
+    """``(day, jalali year, month, day)`` for each day, counted on from one conversion
+    (``jdatetime`` converts slowly, and a year has 365 days to label)."""
+    j = jdatetime.date.fromgregorian(date=first)
+    year, month, day = j.year, j.month, j.day
+    found = []
+    for offset in range((last - first).days + 1):
+        found.append((first + timedelta(days=offset), year, month, day))
+        day += 1
+        if day > _month_days(year, month):
+            day, month = 1, month + 1
+            if month > 12:
+                month, year = 1, year + 1
+    return found
+
+
 def buckets(period: Period, granularity: Granularity) -> list[Bucket]:
     """The period cut into buckets; the first and last may be partial weeks or months."""
     if granularity == Granularity.HOUR:
         return [Bucket(f"{hour:02d}", None, None) for hour in range(24)]
-    starts: list[date] = []
-    day = period.first
-    while day <= period.last:
-        jday = jdatetime.date.fromgregorian(date=day)
+    starts: list[tuple[date, str]] = []
+    for day, year, month, jday in _jalali_days(period.first, period.last):
         if (day == period.first or granularity == Granularity.DAY
                 or (granularity == Granularity.WEEK and day.weekday() == 5)
-                or (granularity == Granularity.MONTH and jday.day == 1)):
-            starts.append(day)
-        day += timedelta(days=1)
-    ends = [*starts[1:], period.last + timedelta(days=1)]
-    result = []
-    for start, end in zip(starts, ends, strict=True):
-        jstart = jdatetime.date.fromgregorian(date=start)
-        key = jstart.strftime("%Y-%m") if granularity == Granularity.MONTH else jalali(start)
-        result.append(Bucket(key, day_bounds(start, period.timezone)[0],
-                             day_bounds(end, period.timezone)[0]))
-    return result
+                or (granularity == Granularity.MONTH and jday == 1)):
+            key = (f"{year:04d}-{month:02d}" if granularity == Granularity.MONTH
+                   else f"{year:04d}-{month:02d}-{jday:02d}")
+            starts.append((day, key))
+    ends = [day for day, _ in starts[1:]] + [period.last + timedelta(days=1)]
+    return [Bucket(key, day_bounds(start, period.timezone)[0],
+                   day_bounds(end, period.timezone)[0])
+            for (start, key), end in zip(starts, ends, strict=True)]

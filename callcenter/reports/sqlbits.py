@@ -67,17 +67,29 @@ def bucket_index(column: Any, series: Sequence[Bucket]) -> ColumnElement[Any]:
 
 
 def offset_stretches(period: Period) -> list[tuple[datetime, int]]:
-    """``(from, offset seconds)`` for each stretch of constant UTC offset in the period."""
+    """``(from, offset seconds)`` for each stretch of constant UTC offset in the period.
+
+    Steps a day at a time and, where the offset changed, finds the half hour it changed
+    in (zones change at most twice a year, on the hour or half hour).
+    """
     zone = ZoneInfo(period.timezone)
-    moment, end = period.start, period.end
-    stretches: list[tuple[datetime, int]] = []
-    while moment < end:
-        offset = moment.astimezone(zone).utcoffset()
-        seconds = int(offset.total_seconds()) if offset is not None else 0
-        if not stretches or stretches[-1][1] != seconds:
-            stretches.append((moment, seconds))
-        moment += timedelta(minutes=30)  # zones change offset on the half hour at most
-    return stretches or [(period.start, 0)]
+
+    def offset(moment: datetime) -> int:
+        found = moment.astimezone(zone).utcoffset()
+        return int(found.total_seconds()) if found is not None else 0
+
+    stretches = [(period.start, offset(period.start))]
+    moment = period.start
+    while moment < period.end:
+        following = min(moment + timedelta(days=1), period.end)
+        if offset(following) != stretches[-1][1] or following == period.end:
+            step = moment
+            while step < following:
+                if offset(step) != stretches[-1][1]:
+                    stretches.append((step, offset(step)))
+                step += timedelta(minutes=30)
+        moment = following
+    return stretches
 
 
 def local_hour(column: Any, period: Period) -> ColumnElement[Any]:
@@ -114,9 +126,16 @@ def one_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 
 
 def time_key(filters: ReportFilters, column: Any) -> ColumnElement[Any]:
-    """The bucket of ``column``: its index in ``buckets()``, or the local hour (0-23)."""
+    """The bucket of ``column``: its index in ``buckets()``, or the local hour (0-23).
+
+    Days in a period of one constant UTC offset are plain arithmetic (whole days since
+    the first local midnight); otherwise, and for weeks and months, the CASE tree.
+    """
     if filters.granularity == Granularity.HOUR:
         return local_hour(column, filters.period)
+    if filters.granularity == Granularity.DAY and len(offset_stretches(filters.period)) == 1:
+        start = int(filters.period.start.timestamp())
+        return cast((epoch_seconds(column) - start) // 86400, Integer)
     return bucket_index(column, buckets(filters.period, filters.granularity))
 
 

@@ -94,3 +94,17 @@ def test_chart_draws_a_mark_per_value_and_escapes_labels() -> None:
     empty = chart_svg(kind="line", title="t", labels=["a"], series=[("s", [None])],
                       language="en")
     assert 'data-marks="1"' in empty  # an empty period still draws its (flat) line
+
+
+def test_offset_stretches_follow_old_daylight_saving() -> None:
+    """Iran kept daylight saving until 2022: 1400 had +04:30 from 1 Farvardin to 30
+    Shahrivar. The hour-of-day buckets need each stretch."""
+    from callcenter.reports.periods import Period
+    from callcenter.reports.sqlbits import offset_stretches
+
+    year_1400 = Period(date(2021, 3, 1), date(2021, 10, 31), "Asia/Tehran")
+    stretches = offset_stretches(year_1400)
+    assert [seconds for _, seconds in stretches] == [12600, 16200, 12600]
+    assert stretches[1][0] == datetime(2021, 3, 21, 20, 30, tzinfo=UTC)
+    assert stretches[2][0] == datetime(2021, 9, 21, 19, 30, tzinfo=UTC)
+    assert len(offset_stretches(month_period("1403-12", TZ))) == 1
