@@ -11,6 +11,7 @@ import typer
 
 from callcenter.ami.cli import ami_app
 from callcenter.followups.cli import followups_app
+from callcenter.reports.cli import reports_app
 from callcenter.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="137 contact-center bridge: Asterisk AMI/AGI, IVR, panels, requests.",
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
+app.add_typer(reports_app, name="reports")
 
 EXIT_CONFIG = 2
 

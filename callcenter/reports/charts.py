@@ -1,5 +1,6 @@
 """Charts as SVG built on the server: lines, bars, stacked bars, and heat-table colours.
 
+The SVG holds only digits (axes); series names go in an HTML legend (``legend``).
 Why our own SVG and not matplotlib or a script library: the page and the PDF get the
 same markup, nothing runs in the browser, and the browser (or WeasyPrint) shapes the
 Persian text itself with the Vazirmatn font the app serves, so labels come out joined
@@ -14,7 +15,7 @@ from xml.sax.saxutils import escape
 from callcenter.web.formatting import digits
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 56
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 30
 COLOURS = ("#1f6f8b", "#e07a1f", "#99b898", "#c0392b", "#6c5b7b", "#f6cd61", "#2a363b")
 
 
@@ -37,7 +38,7 @@ def _frame(labels: Sequence[str], top: float, language: str) -> list[str]:
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
                      f'stroke="#eee"/><text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" '
                      f'class="tick">{escape(digits(_short(value), language))}</text>')
-    every = max(1, len(labels) // 12)  # at most ~12 labels under the axis
+    every = max(1, -(-len(labels) // 8))  # at most 8 labels under the axis: no overlap
     slot = plot_w / max(len(labels), 1)
     for i, label in enumerate(labels):
         if i % every:
@@ -52,16 +53,10 @@ def _short(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def _legend(names: Sequence[str]) -> list[str]:
-    parts = []
-    x = LEFT
-    for i, name in enumerate(names):
-        colour = COLOURS[i % len(COLOURS)]
-        parts.append(f'<rect x="{x}" y="{HEIGHT - 18}" width="10" height="10" '
-                     f'fill="{colour}"/><text x="{x + 14}" y="{HEIGHT - 9}" '
-                     f'class="legend">{escape(name)}</text>')
-        x += 16 + 9 * max(len(name), 4)
-    return parts
+def legend(names: Sequence[str]) -> list[tuple[str, str]]:
+    """``(name, colour)`` per series, shown as HTML beside the chart: the page and the PDF
+    lay out Persian text right to left there (WeasyPrint's SVG text does no bidi)."""
+    return [(name, COLOURS[i % len(COLOURS)]) for i, name in enumerate(names)]
 
 
 def chart_svg(*, kind: str, title: str, labels: Sequence[str],
@@ -95,7 +90,6 @@ def chart_svg(*, kind: str, title: str, labels: Sequence[str],
                             f'height="{h:.1f}" fill="{COLOURS[s % len(COLOURS)]}"/>')
                 base += v if kind == "stacked" else 0
                 marks += 1
-    body.extend(_legend([name for name, _ in series]))
     direction = "rtl" if language == "fa" else "ltr"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-marks="{marks}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '

@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 
 from callcenter.auth.services import SignedInUser
 from callcenter.reference.models import Category, Department, Neighbourhood
-from callcenter.reports.charts import chart_svg, heat_colour
+from callcenter.reports.charts import chart_svg, heat_colour, legend
 from callcenter.reports.filters import ReportFilters
 from callcenter.reports.periods import Granularity, Preset, jalali
 from callcenter.reports.services_needs import EARLIER_PERIODS, RISE_FACTOR, RISE_MIN_EXTRA
@@ -97,7 +97,7 @@ def table_view(table: Table, labels: Labeller) -> dict[str, Any]:
             "headers": [labels.header(c) for c in table.columns], "rows": rows}
 
 
-def charts_view(report: Report, labels: Labeller) -> list[dict[str, str]]:
+def charts_view(report: Report, labels: Labeller) -> list[dict[str, Any]]:
     found = []
     for chart in report.charts:
         table = report.table(chart.table)
@@ -106,7 +106,8 @@ def charts_view(report: Report, labels: Labeller) -> list[dict[str, str]]:
         series = [(labels.header(columns[key]), [row.get(key) for row in table.rows])
                   for key in chart.series if key in columns]
         title = chart.en if labels.language == "en" else chart.fa
-        found.append({"key": chart.key, "title": title, "svg": chart_svg(
+        found.append({"key": chart.key, "title": title,
+                      "legend": legend([name for name, _ in series]), "svg": chart_svg(
             kind=chart.kind, title=title, labels=x_labels,
             series=series, language=labels.language)})
     return found

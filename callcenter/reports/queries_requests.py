@@ -87,9 +87,11 @@ def _durations(rows: Any) -> Any:
 
 def first_action_times(*, session: Session, filters: ReportFilters) -> list[dict[str, Any]]:
     """Seconds from filing to the first status change, per department (median, p90)."""
+    ids = select(col(CitizenRequest.id)).where(*cohort(filters))
     first = select(col(RequestEvent.request_id).label("request_id"),
                    func.min(RequestEvent.at).label("first_at")).where(
-        col(RequestEvent.kind) == "status").group_by(col(RequestEvent.request_id)).subquery()
+        col(RequestEvent.kind) == "status", col(RequestEvent.request_id).in_(ids),
+    ).group_by(col(RequestEvent.request_id)).subquery()
     rows = select(
         col(CitizenRequest.department_code).label("department"),
         (epoch_seconds(first.c.first_at) - epoch_seconds(CitizenRequest.created_at))

@@ -4,6 +4,7 @@ midnight in Tehran as UTC bounds, presets, and bad input refused with a clear er
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,27 @@ def test_offset_stretches_follow_old_daylight_saving() -> None:
     assert stretches[1][0] == datetime(2021, 3, 21, 20, 30, tzinfo=UTC)
     assert stretches[2][0] == datetime(2021, 9, 21, 19, 30, tzinfo=UTC)
     assert len(offset_stretches(month_period("1403-12", TZ))) == 1
+
+
+def test_cli_adds_a_manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``callcenter users add NAME --role manager`` (and a wrong role is refused)."""
+    from sqlmodel import select
+    from typer.testing import CliRunner
+
+    from callcenter.cli import app as cli_app
+    from callcenter.db.engine import build_engine, session_scope
+    from callcenter.users.models import User
+
+    monkeypatch.setenv("CALLCENTER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CALLCENTER_ENVIRONMENT", "test")
+    monkeypatch.setenv("CALLCENTER_NEW_USER_PASSWORD", "planning-pass-1")
+    runner = CliRunner()
+    made = runner.invoke(cli_app, ["users", "add", "mina", "--role", "manager"])
+    assert made.exit_code == 0, made.output
+    assert "created manager mina" in made.output
+    wrong = runner.invoke(cli_app, ["users", "add", "x", "--role", "mayor"])
+    assert wrong.exit_code == 1 and "unknown role" in wrong.output
+    engine = build_engine(f"sqlite:///{tmp_path / 'callcenter.db'}")
+    with session_scope(engine) as session:
+        assert [u.role for u in session.exec(select(User)).all()] == ["manager"]
+    engine.dispose()
