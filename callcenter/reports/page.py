@@ -53,7 +53,8 @@ class Labeller:
             if found != key:
                 return found
         pair = self.names.get(text)
-        return text if pair is None else pair[1 if self.language == "en" else 0]
+        return digits(text, self.language) if pair is None else pair[
+            1 if self.language == "en" else 0]
 
     def cell(self, value: Any, column: Column) -> str:
         if value is None:

@@ -15,6 +15,8 @@ from callcenter.reports.filters import ReportFilters
 from callcenter.reports.sqlbits import bucket_keys
 from callcenter.reports.tables import Chart, Column, Report, Table, ratio
 
+DIMENSION_FA = {"channel": "کانال", "category": "موضوع", "department": "واحد",
+                "neighbourhood": "محله", "district": "منطقه"}
 DEPARTMENT = Column("department", "واحد", "Department", "text")
 FUNNEL = (RequestStatus.NEW, RequestStatus.REFERRED, RequestStatus.IN_PROGRESS,
           RequestStatus.RESOLVED, RequestStatus.CLOSED, RequestStatus.REOPENED,
@@ -26,7 +28,7 @@ def volume_table(*, session: Session, filters: ReportFilters, by: str) -> Table:
     found = q.volume(session=session, filters=filters, by=by)
     values = sorted({value for _, value, _ in found})
     counts = {(bucket, value): n for bucket, value, n in found}
-    table = Table(f"volume_{by}", f"حجم درخواست‌ها بر پایه {by}", f"Requests by {by}",
+    table = Table(f"volume_{by}", f"درخواست‌ها بر پایه {DIMENSION_FA[by]}", f"Requests by {by}",
                   [Column("bucket", "بازه", "Period", "text"),
                    *(Column(v, v, v) for v in values), Column("total", "جمع", "Total")])
     for key, label in bucket_keys(filters):
