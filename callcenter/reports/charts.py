@@ -59,39 +59,61 @@ def legend(names: Sequence[str]) -> list[tuple[str, str]]:
     return [(name, COLOURS[i % len(COLOURS)]) for i, name in enumerate(names)]
 
 
+def _lines(values: list[list[float | None]], slot: float, top: float) -> list[str]:
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = []
+    for s, vals in enumerate(values):
+        colour = COLOURS[s % len(COLOURS)]
+        # An undefined value (a ratio of an empty bucket) breaks the line: never a 0.
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(vals):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append((LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * v / top))
+        for run in (r for r in runs if r):
+            if len(run) == 1:
+                parts.append(f'<circle class="mark" cx="{run[0][0]:.1f}" '
+                             f'cy="{run[0][1]:.1f}" r="2.5" fill="{colour}"/>')
+            else:
+                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                parts.append(f'<polyline class="mark" fill="none" stroke-width="2" '
+                             f'stroke="{colour}" points="{points}"/>')
+    return parts
+
+
+def _bars(values: list[list[float | None]], slot: float, top: float,
+          stacked: bool) -> list[str]:
+    plot_h = HEIGHT - TOP - BOTTOM
+    width = slot * 0.7 / (1 if stacked else max(len(values), 1))
+    parts = []
+    for i in range(len(values[0]) if values else 0):
+        base = 0.0
+        for s, vals in enumerate(values):
+            v = float(vals[i] or 0)
+            if v <= 0:
+                continue
+            h = plot_h * v / top
+            x = LEFT + slot * i + slot * 0.15 + (0 if stacked else s * width)
+            y = TOP + plot_h - h - (plot_h * base / top if stacked else 0)
+            parts.append(f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+                         f'height="{h:.1f}" fill="{COLOURS[s % len(COLOURS)]}"/>')
+            base += v if stacked else 0
+    return parts
+
+
 def chart_svg(*, kind: str, title: str, labels: Sequence[str],
               series: Sequence[tuple[str, Sequence[float | None]]], language: str) -> str:
-    """An SVG chart; ``kind`` is ``line``, ``bars`` or ``stacked``."""
+    """An SVG chart; ``kind`` is ``line``, ``bars`` or ``stacked``. ``data-marks`` counts
+    what was drawn (lines, points, bars), so a test can tell an empty chart."""
     values = [list(vals) for _, vals in series]
     top = _scale(values, stacked=kind == "stacked")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(labels), 1)
-    body = _frame(labels, top, language)
-    marks = 0
-    if kind == "line":
-        for s, vals in enumerate(values):
-            points = [f"{LEFT + slot * (i + 0.5):.1f},{TOP + plot_h - plot_h * (v or 0) / top:.1f}"
-                      for i, v in enumerate(vals)]
-            body.append(f'<polyline class="mark" fill="none" stroke-width="2" '
-                        f'stroke="{COLOURS[s % len(COLOURS)]}" points="{" ".join(points)}"/>')
-            marks += 1
-    else:
-        width = slot * 0.7 / (1 if kind == "stacked" else max(len(values), 1))
-        for i in range(len(labels)):
-            base = 0.0
-            for s, vals in enumerate(values):
-                v = float(vals[i] or 0)
-                if v <= 0:
-                    continue
-                h = plot_h * v / top
-                x = LEFT + slot * i + slot * 0.15 + (0 if kind == "stacked" else s * width)
-                y = TOP + plot_h - h - (plot_h * base / top if kind == "stacked" else 0)
-                body.append(f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
-                            f'height="{h:.1f}" fill="{COLOURS[s % len(COLOURS)]}"/>')
-                base += v if kind == "stacked" else 0
-                marks += 1
+    slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    marks = (_lines(values, slot, top) if kind == "line"
+             else _bars(values, slot, top, stacked=kind == "stacked"))
+    body = _frame(labels, top, language) + marks
     direction = "rtl" if language == "fa" else "ltr"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-marks="{marks}" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-marks="{len(marks)}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
             f'direction="{direction}">' + "".join(body) + "</svg>")
 

@@ -92,9 +92,11 @@ def test_chart_draws_a_mark_per_value_and_escapes_labels() -> None:
                     series=[("پاسخ", [1, 2]), ("رها", [0, 3])], language="fa")
     assert 'data-marks="3"' in svg  # zero values draw nothing
     assert "&lt;x&gt;" in svg and "<x>" not in svg
-    empty = chart_svg(kind="line", title="t", labels=["a"], series=[("s", [None])],
-                      language="en")
-    assert 'data-marks="1"' in empty  # an empty period still draws its (flat) line
+    gaps = chart_svg(kind="line", title="t", labels=["a", "b", "c", "d"],
+                     series=[("s", [1.0, 2.0, None, 4.0]), ("e", [None] * 4)], language="en")
+    # an undefined value breaks the line (a run of two, then a lone point), never a 0
+    assert 'data-marks="2"' in gaps and gaps.count("<polyline") == 1
+    assert gaps.count("<circle") == 1
 
 
 def test_offset_stretches_follow_old_daylight_saving() -> None:
