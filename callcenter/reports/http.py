@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from callcenter.auth.deps import DbSession, ReportsUser, SupervisorUser
 from callcenter.clock import as_utc, utcnow
@@ -19,6 +19,7 @@ from callcenter.reference.services import populations
 from callcenter.reports import page
 from callcenter.reports.exports import to_csv, to_xlsx
 from callcenter.reports.filters import ReportFilters
+from callcenter.reports.monthly import PDF_NAME, built_reports
 from callcenter.reports.periods import jalali, month_period, preset_period
 from callcenter.reports.schemas import ReportOut, ReportParams, ReportQuery
 from callcenter.reports.services import build_report
@@ -134,5 +135,17 @@ def reports_page(request: Request, params: ReportParams, user: ReportsUser,
                  session: DbSession,
                  report: Annotated[ReportName, Query()] = ReportName.CONTACT) -> HTMLResponse:
     filters, built = _report(report, request, params, session)
-    return page.render_page(request, session=session, user=user, filters=filters, report=built,
+    settings: Settings = request.app.state.container.settings
+    return page.render_page(request, session=session, user=user,
+                            monthly=built_reports(settings), filters=filters, report=built,
                             names=[str(n) for n in ReportName])
+
+
+@router.get("/reports/monthly/{name}", include_in_schema=False)
+def monthly_pdf(name: str, request: Request, _user: ReportsUser) -> Response:
+    """A built monthly PDF (only names ``report-YYYY-MM.pdf`` from ``data/reports/``)."""
+    settings: Settings = request.app.state.container.settings
+    if not PDF_NAME.fullmatch(name) or name not in built_reports(settings):
+        return Response("no such report", status_code=404)
+    return FileResponse(settings.data_dir / "reports" / name, media_type="application/pdf",
+                        filename=name)

@@ -4,6 +4,7 @@ neighbourhood-needs reports, written to ``data/reports/report-YYYY-MM.pdf``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,18 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "satisfaction": ("csat_total", "survey_flow", "csat_department"),
     "needs": ("needs_matrix", "rising", "clusters"),
 }
+
+
+PDF_NAME = re.compile(r"report-\d{4}-\d{2}\.pdf")
+
+
+def built_reports(settings: Settings) -> list[str]:
+    """Names of the monthly PDFs in ``data/reports/``, newest month first."""
+    folder = settings.data_dir / "reports"
+    if not folder.is_dir():
+        return []
+    return sorted((p.name for p in folder.iterdir() if PDF_NAME.fullmatch(p.name)),
+                  reverse=True)
 
 
 def report_path(settings: Settings, month: str) -> Path:

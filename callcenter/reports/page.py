@@ -115,14 +115,15 @@ def charts_view(report: Report, labels: Labeller) -> list[dict[str, Any]]:
 
 
 def render_page(request: Request, *, session: Session, user: SignedInUser,
-                filters: ReportFilters, report: Report, names: list[str]) -> HTMLResponse:
+                filters: ReportFilters, report: Report, names: list[str],
+                monthly: list[str]) -> HTMLResponse:
     """The report page for ``report`` with its filters, charts, tables and exports."""
     language = language_of(request)
     reference = reference_names(session)
     labels = Labeller(reference, language)
     query = {k: v for k, v in request.query_params.items() if k not in ("report", "lang")}
     return render(request, "reports.html", {
-        "user": user, "report": report, "names": names,
+        "user": user, "report": report, "names": names, "monthly": monthly,
         "tables": [table_view(t, labels) for t in report.tables],
         "charts": charts_view(report, labels),
         "figures": report.figures,

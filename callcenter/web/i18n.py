@@ -192,6 +192,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "Rising: this period's count is at least {factor} x the mean of the "
                     "{earlier} earlier periods of the same length, and at least {extra} "
                     "above it."),
+    "monthly_reports": ("گزارش‌های ماهانه (PDF)", "Monthly reports (PDF)"),
     "no_rows": ("داده‌ای در این بازه نیست.", "No data in this period."),
     # --- end of reports block ---
 }

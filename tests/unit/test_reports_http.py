@@ -121,3 +121,19 @@ def test_blank_form_fields_mean_no_filter(panels: Panels) -> None:
     body = client.get("/api/reports/contact?month=1403-12&district=&channel=&department="
                       "&from=&to=&exclude_short_abandons=").json()
     assert body["figures"]["offered"] == 3
+
+
+def test_built_monthly_reports_are_listed_and_served(panels: Panels) -> None:
+    folder = panels.container.settings.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report-1403-12.pdf").write_bytes(b"%PDF-1.7 test")
+    (folder / "notes.txt").write_text("not a report")
+    client = panels.client
+    panels.as_user("mina")
+    page = client.get("/reports").text
+    assert 'href="/reports/monthly/report-1403-12.pdf"' in page and "notes.txt" not in page
+    pdf = client.get("/reports/monthly/report-1403-12.pdf")
+    assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 test"
+    # Tried: another file in the folder, a path out of it, a month not built.
+    for name in ("notes.txt", "..%2Fcallcenter.db", "report-1404-01.pdf"):
+        assert client.get(f"/reports/monthly/{name}").status_code == 404, name
