@@ -13,6 +13,7 @@ from callcenter.ami.cli import ami_app
 from callcenter.cli_settings import settings_or_exit
 from callcenter.deploy.cli import check_config, init
 from callcenter.followups.cli import followups_app
+from callcenter.reports.cli import reports_app
 
 app = typer.Typer(help="137 contact-center bridge: Asterisk AMI/AGI, IVR, panels, requests.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
+app.add_typer(reports_app, name="reports")
 
 @app.command()
 def serve(
@@ -102,7 +104,7 @@ def db_repair(
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="agent, supervisor or admin")] = "agent",
+    role: Annotated[str, typer.Option(help="agent, supervisor, admin or manager")] = "agent",
     extension: Annotated[str | None, typer.Option(help="Agent's extension, e.g. 2101")] = None,
     full_name: Annotated[str, typer.Option(help="Name shown in the panels")] = "",
     password: Annotated[str | None, typer.Option(

@@ -14,6 +14,7 @@ from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
 from callcenter.open311.http import router as open311_router
+from callcenter.reports.http import router as reports_router
 from callcenter.sms.http import router as sms_router
 from callcenter.status_page.http import router as status_page_router
 from callcenter.supervisor.http import router as supervisor_router
@@ -36,4 +37,5 @@ def routers() -> list[APIRouter]:
         intake_router,
         crm_router,
         followups_router,
+        reports_router,
     ]

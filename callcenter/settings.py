@@ -159,6 +159,13 @@ class Settings(BaseSettings):
     store_busy_timeout_seconds: float = Field(5.0, gt=0)  # SQLite busy wait per statement
     stall_after_seconds: float = Field(10.0, gt=0)  # a pool job older: /health degraded
     # --- end of security block ---
+    # --- Reports (issue 15) ---
+    # An abandon within this many seconds of queueing is a "short abandon" (a misdial,
+    # a caller who changed their mind): counted apart, and optionally left out of the
+    # service level's denominator.
+    short_abandon_seconds: int = Field(5, ge=0)
+    service_level_excludes_short_abandons: bool = False
+    # --- end of reports block ---
 
     @field_validator("timezone")
     @classmethod

@@ -141,6 +141,10 @@ StaffUser = Annotated[
 AgentUser = Annotated[SignedInUser, Depends(require_role(Role.AGENT))]
 SupervisorUser = Annotated[SignedInUser, Depends(require_role(Role.SUPERVISOR))]
 AdminUser = Annotated[SignedInUser, Depends(require_role(Role.ADMIN))]
+# Reports (aggregates, no phone numbers): managers, supervisors and admins.
+ReportsUser = Annotated[
+    SignedInUser, Depends(require_role(Role.MANAGER, Role.SUPERVISOR, Role.ADMIN))
+]
 AgentSocketUser = Annotated[SignedInUser, Depends(require_ws_role(Role.AGENT, Role.SUPERVISOR))]
 SupervisorSocketUser = Annotated[SignedInUser, Depends(require_ws_role(Role.SUPERVISOR))]
 DbSession = Annotated[Session, Depends(db_session, scope="function")]

@@ -25,6 +25,8 @@ router = APIRouter(tags=["auth"])
 
 
 def home_of(user: SignedInUser) -> str:
+    if user.role == Role.MANAGER:
+        return "/reports"
     return "/agent" if user.role == Role.AGENT else "/supervisor"
 
 

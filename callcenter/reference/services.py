@@ -80,3 +80,10 @@ def category_by_digit(*, session: Session, digit: int) -> Category:
     if category is None:
         raise NotFound(f"no category on key {digit}", digit=digit)
     return category
+
+
+def populations(directory: Path | None = None) -> dict[str, int]:
+    """Residents per neighbourhood where ``neighbourhoods.yaml`` gives ``population``."""
+    return {row["code"]: int(row["population"])
+            for row in read_reference(directory)["neighbourhoods"]
+            if row.get("population")}

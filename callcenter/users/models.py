@@ -1,4 +1,4 @@
-"""Staff logins: agents, supervisors and admins."""
+"""Staff logins: agents, supervisors, admins and managers (reports only)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Planning staff and city management: reads reports and aggregate exports, never a
+    # phone number or a message text (not "staff" for the panels and request APIs).
+    MANAGER = "manager"
 
 
 class User(SQLModel, table=True):

@@ -31,6 +31,7 @@ STAFF = [
     ("reza", "agent", "2102", "رضا احمدی"),
     ("sara", "supervisor", None, "سارا کریمی"),
     ("root", "admin", None, "مدیر"),
+    ("mina", "manager", None, "مینا شهری"),
 ]
 
 
@@ -57,7 +58,8 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
                                            "csrf_token": login_token(client)},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
-    page = client.get("/agent" if username in ("ali", "reza") else "/supervisor")
+    home = {"ali": "/agent", "reza": "/agent", "mina": "/reports"}
+    page = client.get(home.get(username, "/supervisor"))
     found = re.search(r'"csrf": "([^"]+)"', page.text)
     assert found, page.text
     return found.group(1)
