@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from support.databases import POSTGRES_URL, create_postgres_database, drop_postgres_database
 
 from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine
@@ -20,28 +18,10 @@ from callcenter.db.metadata import metadata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
-POSTGRES_URL = os.environ.get("CALLCENTER_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 KEEP_TABLES = {"department", "category", "neighbourhood", "alembic_version"}
 # The PBX fixtures (sandbox Asterisk, AMI, SIPp, the served bridge) for e2e and browser.
 pytest_plugins = ["support.pbx_plugin"]
-
-
-def create_postgres_database(prefix: str = "cc_test") -> str:
-    """A new empty database on the test server; returns its URL."""
-    base = make_url(POSTGRES_URL)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base.set(drivername="postgresql").render_as_string(False),
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
-    base = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)

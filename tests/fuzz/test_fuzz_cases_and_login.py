@@ -6,9 +6,9 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import pytest
-from conftest import bounded
 from hypothesis import given
 from hypothesis import strategies as st
+from support.fuzzing import bounded
 from support.panels import Panels, log_in, login_token
 
 VALUES = st.one_of(st.text(max_size=40), st.integers(min_value=-2**70, max_value=2**70),

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from conftest import bounded
 from hypothesis import given
 from hypothesis import strategies as st
+from support.fuzzing import bounded
 from support.panels import Panels
 
 TEXT = st.text(max_size=60)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import SHAHRBIN_SECRET, bounded
 from hypothesis import given
 from hypothesis import strategies as st
+from support.fuzzing import SHAHRBIN_SECRET, bounded
 from support.panels import Panels
 
 from crm_bridge.inbound import sign

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from conftest import BASE, TWILIO_TOKEN, bounded
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
+from support.fuzzing import BASE, TWILIO_TOKEN, bounded
 from support.panels import Panels
 from twilio.request_validator import RequestValidator
 

@@ -19,10 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from support.databases import POSTGRES_URL, create_postgres_database, drop_postgres_database
 
 from callcenter.agent_panel.services import (
     load_reference_names,

@@ -17,10 +17,10 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from agi_stub import AgiSession, AgiStub, Flow
-from ami_client import AmiClient
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import Hangup, Pause, SippRunner
+from support.agi_stub import AgiSession, AgiStub, Flow
+from support.ami_client import AmiClient
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import Hangup, Pause, SippRunner
 
 from callcenter.ami.bridge import AmiBridge
 from callcenter.ami.exceptions import AmiActionFailed, AmiInvalidValue, OriginateFailed
