@@ -1,8 +1,10 @@
 """Every AMI event the system depends on, in one table: event name -> handlers.
 
 The tracker follows calls, the queue state follows queues and agents. One catch-all
-panoramisk callback routes each event through this table (a dict lookup), so adding an
-event here is the only place to touch.
+panoramisk callback routes each event through this table (a dict lookup). The table is
+built from the handlers themselves (``CallTracker.handled_events``,
+``QueueState.handled_events``), so the live bridge feeds the tracker exactly the events a
+replay of a recording does: an event gets a handler and a subscription in one place.
 """
 
 from __future__ import annotations
@@ -15,50 +17,20 @@ from callcenter.calls.tracker import CallTracker
 
 EventHandler = Callable[[Mapping[str, str]], Any]
 
-CALL_EVENTS = (
-    "Newchannel",
-    "Newstate",
-    "NewCallerid",
-    "NewConnectedLine",
-    "NewAccountCode",
-    "Hangup",
-    "DialBegin",
-    "DialEnd",
-    "BridgeEnter",
-    "BridgeLeave",
-    "BridgeDestroy",
-    "BlindTransfer",
-    "AttendedTransfer",
-    "Rename",
-    "Newexten",
-    "VarSet",
-    "UserEvent",
-    "AgentCalled",
-    "AgentRingNoAnswer",
-)
-QUEUE_ONLY_EVENTS = (
-    "QueueMemberAdded",
-    "QueueMemberRemoved",
-    "QueueMemberPause",
-    "QueueMemberStatus",
-    "DeviceStateChange",
-)
-SHARED_EVENTS = (
-    "QueueCallerJoin",
-    "QueueCallerLeave",
-    "QueueCallerAbandon",
-    "AgentConnect",
-    "AgentComplete",
-)
+# What the queue state reads only from the answers of QueueStatus/CoreShowChannels at a
+# resync (bridge.py feeds them itself); they are never sent as unsolicited events.
+RESYNC_ANSWERS = frozenset({"QueueParams", "QueueMember", "QueueEntry", "CoreShowChannel"})
 
 
 def subscriptions(
     *, tracker: CallTracker, queue_state: QueueState
 ) -> dict[str, list[EventHandler]]:
-    """The table. Order within a list matters only for reading."""
-    table: dict[str, list[EventHandler]] = {name: [tracker.feed] for name in CALL_EVENTS}
-    table.update({name: [queue_state.feed] for name in QUEUE_ONLY_EVENTS})
-    table.update({name: [tracker.feed, queue_state.feed] for name in SHARED_EVENTS})
+    """The table: each live event name -> the feeds that read it (tracker first)."""
+    table: dict[str, list[EventHandler]] = {}
+    for name in sorted(tracker.handled_events):
+        table.setdefault(name, []).append(tracker.feed)
+    for name in sorted(queue_state.handled_events - RESYNC_ANSWERS):
+        table.setdefault(name, []).append(queue_state.feed)
     return table
 
 

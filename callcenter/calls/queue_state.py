@@ -96,6 +96,11 @@ class QueueState:
             "AgentComplete": self._on_agent_complete,
         }
 
+    @property
+    def handled_events(self) -> frozenset[str]:
+        """Every event name it reads: live events and the answers of a resync."""
+        return frozenset(self._table)
+
     def feed(self, event: Event) -> None:
         handler = self._table.get(event.get("Event", ""))
         if handler is None:

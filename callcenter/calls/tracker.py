@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
-from callcenter.calls import handlers
+from callcenter.calls import handlers, originate
 from callcenter.calls.events import CallEvent, CallStarted
 from callcenter.calls.outcome import summarize
 from callcenter.calls.state import Call, CallState, Channel
@@ -50,9 +50,11 @@ class CallTracker:
         clock: Callable[[], float] = time.time,
         on_event: Callable[[CallEvent], None] | None = None,
         callback_context: str = "queue-exit",
+        outbound_context: str = "outbound",
     ) -> None:
         self._clock = clock
         self.callback_context = callback_context
+        self.outbound_context = outbound_context
         self._on_event = on_event
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, str] = {}
@@ -142,6 +144,11 @@ class CallTracker:
             self.end_call(call, at, out)
 
     @property
+    def handled_events(self) -> frozenset[str]:
+        """Every AMI event name the tracker reads (what the bridge must subscribe to)."""
+        return frozenset(self._table)
+
+    @property
     def active_calls(self) -> int:
         return len(self.calls)
 
@@ -191,6 +198,7 @@ class CallTracker:
             if number is not None:
                 call.caller = channel.party
                 call.caller_name = _clean(channel.cid_name)
+                originate.note_presented(call, number)
         return channel, call
 
     def _start(self, channel: Channel, linkedid: str, event: AmiEvent, out: Emit) -> Call:
@@ -243,6 +251,7 @@ class CallTracker:
         if call.linkedid in self._ended:
             return
         call.move(CallState.ENDED)
+        originate.finish(call)
         self.calls.pop(call.linkedid, None)
         for uniqueid in list(call.channels):
             channel = self.channels.get(uniqueid)
