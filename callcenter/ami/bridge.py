@@ -33,7 +33,7 @@ class AmiBridge:
         secret: str,
         on_call_event: Callable[[CallEvent], None] | None = None,
         max_backoff: float = 30.0,
-        resync_interval: float = 300.0,
+        resync_interval: float = 60.0,
     ) -> None:
         self.tracker = CallTracker(on_event=on_call_event)
         self.queue_state = QueueState()
@@ -63,8 +63,9 @@ class AmiBridge:
         task.add_done_callback(self._tasks.discard)
 
     async def _sweep(self) -> None:
-        # Besides every login, resync now and then: a hangup lost in a burst or a call
-        # met mid-way whose first channel had already gone would otherwise stay open.
+        # Besides every login, reconcile every ``resync_interval`` (setting
+        # ami_reconcile_seconds): a hangup lost in a burst or a call met mid-way whose
+        # first channel had already gone would otherwise stay open and unrecorded.
         while True:
             await asyncio.sleep(self._resync_interval)
             if self.manager.is_ready:

@@ -119,6 +119,9 @@ def _details(ended: CallEnded) -> dict[str, Any]:
             for t in ended.transfers
         ],
         "joined_late": ended.joined_late,
+        # False: its hangup was never seen (ended by a reconcile with CoreShowChannels);
+        # the end time is when the bridge noticed, unless recovery found Asterisk's CDR.
+        "end_seen": ended.end_seen,
         "purpose": ended.purpose,
         "answered_by": ended.answered_by,
         "ended_with": ended.ended_with,
