@@ -83,6 +83,16 @@ class AmiBridge:
             "active_calls": self.tracker.active_calls,
             "tracker_errors": self.tracker.errors,
             "resyncs": self.resyncs,
+            # Counts only (no numbers): what the panels believe of each queue, to set
+            # against Asterisk's QueueStatus after a reconnect.
+            "queues": {
+                name: {
+                    "members": len(queue["members"]),
+                    "in_call": sum(1 for m in queue["members"] if m["in_call"]),
+                    "waiting": len(queue["waiting"]),
+                }
+                for name, queue in self.queue_state.snapshot().items()
+            },
         }
 
     def _on_login(self, manager: BridgeManager) -> None:
