@@ -1,85 +1,60 @@
-"""``create_app(settings)``: the one place that builds everything and wires it together."""
+"""``create_app(settings)``: ``compose`` plus the routers, and the lifespan that runs it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.engine import Engine
 
-from callcenter.db.engine import build_engine, session_scope
-from callcenter.db.migrate import upgrade
+from callcenter.compose import compose, prepare_store
 from callcenter.errors import DomainError
 from callcenter.http_routes import routers
-from callcenter.notifier import Notifier
-from callcenter.reference.services import sync_reference
-from callcenter.runtime import DatabasePart, Runtime
 from callcenter.settings import Settings
-from callcenter.sms.notify import drain as drain_sms
 
 log = logging.getLogger(__name__)
+__all__ = ["create_app", "prepare_store"]
 
 
-@dataclass
-class Container:
-    """Everything built once per process and handed to routes and parts."""
+def create_app(settings: Settings, *, start_parts: bool = True,
+               extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """Build the web app; its lifespan migrates the store and runs every part.
 
-    settings: Settings
-    engine: Engine
-    notifier: Notifier
-    runtime: Runtime
-    # Set by ``wiring.telephony_parts`` when the parts exist (None in web-only tests):
-    queue_state: Any = None  # callcenter.calls.queue_state: live queue/agent snapshot
-    ami_actions: Any = None  # callcenter.ami.actions: originate, queue add/pause, hangup
-    sms: Any = None  # callcenter.sms: SMS service (send)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def prepare_store(engine: Engine) -> None:
-    """Migrate to the newest schema and load the reference data (idempotent)."""
-    upgrade(engine)
-    with session_scope(engine) as session:
-        sync_reference(session=session)
-
-
-
-
-def create_app(settings: Settings, *, start_parts: bool = True) -> FastAPI:
-    """Build the web app; its lifespan migrates the store and runs every part."""
-    engine = build_engine(settings.database_url)
-    notifier = Notifier()
-    runtime = Runtime([DatabasePart(engine)])
-    container = Container(settings=settings, engine=engine, notifier=notifier, runtime=runtime)
-    if start_parts:
-        from callcenter.wiring import telephony_parts
-
-        runtime.parts.extend(telephony_parts(container))
+    ``start_parts=False`` composes the web side only (no AMI, FastAGI, scheduler or
+    SMS provider); ``extra_routers`` are mounted after the app's own (tests mount
+    their hooks here: production never does).
+    """
+    composition = compose(settings, telephony=start_parts)
+    services = composition.services
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_store(engine)
-        await runtime.start()
+        prepare_store(services.engine)
+        await services.runtime.start()
+        # The hubs subscribe before any page opens, so the board follows calls at once.
+        services.panel_hub.start()
+        services.supervisor_hub.start()
         try:
             yield
         finally:
+            await services.supervisor_hub.stop()
+            await services.notifier.drain()  # pops in flight read the store: let them end
+            services.panel_hub.stop()
             # In-flight deliveries (call records, SMS) finish before the parts stop and
             # the engine is disposed: nothing is lost, no connection left open.
-            await notifier.drain()
-            await drain_sms(container)
-            await runtime.stop()
+            await services.notifier.drain()
+            await services.sms.drain()
+            await services.runtime.stop()
 
     app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan)
-    app.state.container = container
+    app.state.services = services
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=exc.status_code)
 
-    for router in routers():
+    for router in [*routers(), *extra_routers]:
         app.include_router(router)
     return app

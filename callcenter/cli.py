@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from callcenter.ami.cli import ami_app
+from callcenter.cli_settings import settings_or_exit
 from callcenter.followups.cli import followups_app
-from callcenter.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="137 contact-center bridge: Asterisk AMI/AGI, IVR, panels, requests.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -21,18 +21,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ami_app, name="ami")
 app.add_typer(followups_app, name="followups")
-
-EXIT_CONFIG = 2
-
-
-def settings_or_exit(**overrides: object) -> Settings:
-    """Load settings; a bad one prints what and where, and exits 2 (no traceback)."""
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        typer.echo(f"callcenter: {exc}", err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
-
 
 @app.command()
 def serve(

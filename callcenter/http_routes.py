@@ -8,7 +8,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from callcenter.agent_panel.http import router as agent_panel_router
-from callcenter.agent_panel.testing import router as test_hooks_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
@@ -23,7 +22,7 @@ from crm_bridge.http import router as crm_router
 
 
 def routers() -> list[APIRouter]:
-    """Imported lazily by ``create_app`` so nothing heavy runs at import time."""
+    """The production routers, in mounting order (test hooks are never among them)."""
     return [
         health_router,
         sms_router,
@@ -34,7 +33,6 @@ def routers() -> list[APIRouter]:
         agent_panel_router,
         supervisor_router,
         cases_router,
-        test_hooks_router,
         intake_router,
         crm_router,
         followups_router,

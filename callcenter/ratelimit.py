@@ -1,6 +1,6 @@
 """A per-key token bucket for public endpoints (status lookups, Open311 posts).
 
-In memory, one instance per app kept on the container (never module-level). Good for
+In memory, one instance per app built by ``compose`` (never module-level). Good for
 one process; several instances would each allow the rate (acceptable for enumeration
 defence: the code space is 10^7 valid codes).
 """
@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+
+from callcenter.settings import Settings
 
 
 @dataclass
@@ -66,11 +68,16 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def app_limiter(request: Request, name: str, *, rate_per_minute: float) -> TokenBucketLimiter:
-    """The app's limiter called ``name``, made on first use and kept on the container."""
-    extras = request.app.state.container.extras
-    key = f"ratelimit:{name}"
-    limiter = extras.get(key)
-    if limiter is None:
-        limiter = extras[key] = TokenBucketLimiter(rate_per_minute=rate_per_minute)
-    return limiter
+@dataclass(frozen=True)
+class PublicLimiters:
+    """The app's limiters of public endpoints, one per endpoint family."""
+
+    status: TokenBucketLimiter
+    open311_post: TokenBucketLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PublicLimiters:
+        return cls(
+            status=TokenBucketLimiter(rate_per_minute=settings.status_lookups_per_minute),
+            open311_post=TokenBucketLimiter(rate_per_minute=settings.open311_posts_per_minute),
+        )

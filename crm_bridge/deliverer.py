@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.outbox.models import OutboxItem, OutboxState
 from crm_bridge.config import ShahrbinConfig
-from crm_bridge.models import OutboxItem, OutboxState
 from crm_bridge.outbox import due_items
 
 log = logging.getLogger(__name__)

@@ -11,48 +11,38 @@ from sqlmodel import Session
 from callcenter.auth.deps import SupervisorUser
 from callcenter.cases.models import CitizenRequest
 from callcenter.db.engine import session_scope
+from callcenter.deps import AppServices
 from callcenter.intake.http_input import parse_json_object, read_limited
+from callcenter.outbox.models import OutboxPublic
 from callcenter.reference.models import Department
-from callcenter.sms.messages import app_catalogue
-from callcenter.sms.notify import send_later
-from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
 from crm_bridge.inbound import StatusOutcome, apply_status_update, verify
-from crm_bridge.models import OutboxPublic
 from crm_bridge.outbox import dead_letters, replay
 
 router = APIRouter(tags=["crm"])
 MAX_BODY_BYTES = 16 * 1024
 
 
-def shahrbin_config(container: Any) -> ShahrbinConfig:
-    if "shahrbin.config" not in container.extras:
-        container.extras["shahrbin.config"] = load_shahrbin_config(container.settings)
-    config: ShahrbinConfig = container.extras["shahrbin.config"]
-    return config
-
-
 @router.post("/crm/shahrbin/status")
-async def shahrbin_status(request: Request) -> dict[str, Any]:
-    container = request.app.state.container
-    settings = container.settings
-    config = shahrbin_config(container)
+async def shahrbin_status(request: Request, services: AppServices) -> dict[str, Any]:
+    settings = services.settings
+    config = services.shahrbin
     raw = await read_limited(request, MAX_BODY_BYTES)
     verify(config=config, secret=settings.shahrbin_webhook_secret.get_secret_value(),
            headers={k.lower(): v for k, v in request.headers.items()}, body=raw)
     data = parse_json_object(raw)
 
     def work() -> tuple[StatusOutcome, str]:
-        with session_scope(container.engine) as session:
+        with session_scope(services.engine) as session:
             outcome = apply_status_update(session=session, config=config, data=data)
             return outcome, _department_name(session, outcome.request_id)
 
     outcome, department = await asyncio.to_thread(work)
     if outcome.changed and not outcome.citizen_opted_out:
-        catalogue = app_catalogue(container)
+        catalogue = services.sms_catalogue
         text = catalogue.render("status_changed", code=outcome.tracking_code,
                                 status=catalogue.status_label(outcome.status),
                                 department=department)
-        send_later(container, to=outcome.citizen_phone, body=text,
+        services.sms.send_later(to=outcome.citizen_phone, body=text,
                    request_id=outcome.request_id)
     return {"tracking_code": outcome.tracking_code, "status": outcome.status,
             "changed": outcome.changed}
@@ -65,9 +55,9 @@ def _department_name(session: Session, request_id: int) -> str:
 
 
 @router.get("/crm/outbox/dead", response_model=list[OutboxPublic])
-async def list_dead_letters(request: Request, user: SupervisorUser) -> list[OutboxPublic]:
+async def list_dead_letters(services: AppServices, user: SupervisorUser) -> list[OutboxPublic]:
     def work() -> list[OutboxPublic]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(services.engine) as session:
             return [OutboxPublic.model_validate(item, from_attributes=True)
                     for item in dead_letters(session=session)]
 
@@ -75,10 +65,10 @@ async def list_dead_letters(request: Request, user: SupervisorUser) -> list[Outb
 
 
 @router.post("/crm/outbox/{item_id}/replay", response_model=OutboxPublic)
-async def replay_dead_letter(request: Request, item_id: int, user: SupervisorUser
+async def replay_dead_letter(services: AppServices, item_id: int, user: SupervisorUser
                              ) -> OutboxPublic:
     def work() -> OutboxPublic:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(services.engine) as session:
             item = replay(session=session, item_id=item_id)
             session.flush()
             return OutboxPublic.model_validate(item, from_attributes=True)

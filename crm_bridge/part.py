@@ -7,11 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-import httpx
-from sqlalchemy.engine import Engine
-
 from callcenter.settings import Settings
-from crm_bridge.config import load_shahrbin_config
 from crm_bridge.deliverer import OutboxDeliverer
 
 log = logging.getLogger(__name__)
@@ -20,27 +16,19 @@ log = logging.getLogger(__name__)
 class ShahrbinPart:
     name = "shahrbin"
 
-    def __init__(self, *, settings: Settings, engine: Engine, interval_seconds: float = 2.0
-                 ) -> None:
+    def __init__(self, *, settings: Settings, deliverer: OutboxDeliverer | None,
+                 interval_seconds: float = 2.0) -> None:
+        """``deliverer`` is None when ``shahrbin_enabled`` is off (``compose``)."""
         self.settings = settings
-        self.engine = engine
+        self.deliverer = deliverer
         self.interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
-        self._http: httpx.AsyncClient | None = None
         self._last_error: str | None = None
 
     async def start(self) -> None:
-        if not self.settings.shahrbin_enabled:
+        if self.deliverer is None:
             return
-        config = load_shahrbin_config(self.settings)
-        self._http = httpx.AsyncClient(timeout=self.settings.shahrbin_timeout_seconds)
-        deliverer = OutboxDeliverer(
-            engine=self.engine, config=config, http=self._http,
-            token=self.settings.shahrbin_api_token.get_secret_value(),
-            max_attempts=self.settings.shahrbin_max_attempts,
-            max_backoff_seconds=self.settings.shahrbin_max_backoff_seconds,
-        )
-        self._task = asyncio.get_running_loop().create_task(self._run(deliverer))
+        self._task = asyncio.get_running_loop().create_task(self._run(self.deliverer))
 
     async def _run(self, deliverer: OutboxDeliverer) -> None:
         while True:
@@ -58,12 +46,11 @@ class ShahrbinPart:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        if self.deliverer is not None:
+            await self.deliverer.http.aclose()
 
     def health(self) -> dict[str, Any]:
-        if not self.settings.shahrbin_enabled:
+        if self.deliverer is None:
             return {"state": "disabled"}
         if self._last_error:
             return {"state": "degraded", "error": self._last_error}

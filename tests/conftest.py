@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from callcenter.app import prepare_store
+from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine
 from callcenter.db.metadata import metadata
 

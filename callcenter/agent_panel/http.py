@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from callcenter.agent_panel import queue, services, tasks
-from callcenter.agent_panel.hub import HUB_KEY, panel_hub
 from callcenter.agent_panel.schemas import (
     BreakIn,
     PopRequestIn,
@@ -28,34 +25,23 @@ from callcenter.auth.deps import (
     StaffUser,
     SupervisorUser,
 )
+from callcenter.deps import AppServices
 from callcenter.web.templating import render
 
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Subscribe the hub at startup so the board follows calls before any page opens."""
-    panel_hub(app.state.container)
-    yield
-    await app.state.container.notifier.drain()  # pops in flight read the store: let them end
-    hub = app.state.container.extras.pop(HUB_KEY, None)
-    if hub is not None:
-        hub.close()
-
-
-router = APIRouter(tags=["agent panel"], lifespan=lifespan)
+router = APIRouter(tags=["agent panel"])
 
 
 @router.get("/agent", response_class=HTMLResponse, include_in_schema=False)
-def agent_page(request: Request, user: AgentUser, session: DbSession) -> HTMLResponse:
-    container = request.app.state.container
-    presence = panel_hub(container).board.get(user.extension) if user.extension else None
+def agent_page(request: Request, app: AppServices, user: AgentUser, session: DbSession
+               ) -> HTMLResponse:
+    presence = app.panel_hub.board.get(user.extension) if user.extension else None
     return render(request, "agent.html", {
         "user": user,
         "presence": presence,
         "tasks": tasks.task_rows(session=session, user=user),
         "boot": {
             "extension": user.extension,
-            "timezone": container.settings.timezone,
+            "timezone": app.settings.timezone,
             "state": presence.as_dict() if presence else None,
             **services.reference_lists(session=session),
         },
@@ -64,14 +50,14 @@ def agent_page(request: Request, user: AgentUser, session: DbSession) -> HTMLRes
 
 
 @router.websocket("/agent/ws")
-async def agent_socket(websocket: WebSocket, user: AgentSocketUser,
+async def agent_socket(websocket: WebSocket, app: AppServices, user: AgentSocketUser,
                        extension: str | None = None) -> None:
     """Pops and state of one extension: the agent's own; supervisors may watch any."""
     target = extension or user.extension
     if not target or (target != user.extension and not user.is_supervisor):
         await websocket.close(code=WS_FORBIDDEN, reason="not your extension")
         return
-    hub = panel_hub(websocket.app.state.container)
+    hub = app.panel_hub
     await websocket.accept()
     hub.attach(target, websocket)
     try:
@@ -85,44 +71,44 @@ async def agent_socket(websocket: WebSocket, user: AgentSocketUser,
         hub.detach(target, websocket)
 
 
-async def _queue_action(request: Request, user: Any, action: str, reason: str = "") -> dict[
+async def _queue_action(app: AppServices, user: Any, action: str, reason: str = "") -> dict[
         str, str]:
-    container = request.app.state.container
     state = await queue.change_queue_state(
-        container=container, board=panel_hub(container).board, extension=user.extension,
+        actions=app.ami_actions, queue_name=app.settings.queue_name,
+        board=app.panel_hub.board, extension=user.extension,
         action=action, member_name=user.display_name, reason=reason,
     )
     return {"state": state.value}
 
 
 @router.post("/api/agent/queue/join")
-async def join_queue(request: Request, user: AgentUser) -> dict[str, str]:
+async def join_queue(app: AppServices, user: AgentUser) -> dict[str, str]:
     """QueueAdd this agent's extension to the 137 queue."""
-    return await _queue_action(request, user, "join")
+    return await _queue_action(app, user, "join")
 
 
 @router.post("/api/agent/queue/leave")
-async def leave_queue(request: Request, user: AgentUser) -> dict[str, str]:
+async def leave_queue(app: AppServices, user: AgentUser) -> dict[str, str]:
     """QueueRemove this agent's extension."""
-    return await _queue_action(request, user, "leave")
+    return await _queue_action(app, user, "leave")
 
 
 @router.post("/api/agent/break")
-async def take_break(request: Request, user: AgentUser, body: BreakIn) -> dict[str, str]:
+async def take_break(app: AppServices, user: AgentUser, body: BreakIn) -> dict[str, str]:
     """QueuePause with a reason."""
-    return await _queue_action(request, user, "pause", body.reason)
+    return await _queue_action(app, user, "pause", body.reason)
 
 
 @router.post("/api/agent/resume")
-async def resume(request: Request, user: AgentUser) -> dict[str, str]:
+async def resume(app: AppServices, user: AgentUser) -> dict[str, str]:
     """QueuePause off: back to available."""
-    return await _queue_action(request, user, "resume")
+    return await _queue_action(app, user, "resume")
 
 
 @router.post("/api/agent/ready")
-async def ready(request: Request, user: AgentUser) -> dict[str, str]:
+async def ready(app: AppServices, user: AgentUser) -> dict[str, str]:
     """Finish wrap-up."""
-    return await _queue_action(request, user, "ready")
+    return await _queue_action(app, user, "ready")
 
 
 @router.post("/api/agent/requests", response_model=RequestSaved)

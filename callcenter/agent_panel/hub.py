@@ -1,7 +1,8 @@
 """Pushes to the agents' websockets: the pop goes ONLY to the ringing extension.
 
 The hub subscribes to the tracker's domain events on the app's notifier (services never
-touch a websocket); one hub per app, kept on the container and built on first use.
+touch a websocket); one hub per app, built by ``compose``, subscribed while the app runs
+(``start``/``stop``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import WebSocket
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from callcenter.agent_panel.presence import AgentBoard, AgentPresence
@@ -23,17 +26,18 @@ from callcenter.agent_panel.services import (
     pop_history,
 )
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.notifier import Notifier
 from callcenter.web.push import push_json
 
 log = logging.getLogger(__name__)
-HUB_KEY = "agent_panel.hub"
 
 
 class PanelHub:
     """Agent sockets by extension, the shared ``AgentBoard``, and the last pop of each."""
 
-    def __init__(self, container: Any) -> None:
-        self._container = container
+    def __init__(self, *, engine: Engine, notifier: Notifier) -> None:
+        self._engine = engine
+        self._notifier = notifier
         self.board = AgentBoard()
         self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self.last_pop: dict[str, dict[str, Any]] = {}
@@ -41,7 +45,13 @@ class PanelHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reference: ReferenceNames | None = None
         self.board.listen(self._on_presence)
-        notifier = container.notifier
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def start(self) -> None:
+        """Subscribe, so the board follows calls before any page opens."""
+        if self._unsubscribe:
+            return
+        notifier = self._notifier
         self._unsubscribe = [
             notifier.subscribe(AgentRinging, self.on_ringing),
             notifier.subscribe(AgentNoAnswer, self.on_no_answer),
@@ -93,7 +103,7 @@ class PanelHub:
         await self._send_history(event, reference)
 
     async def _send_history(self, event: AgentRinging, reference: ReferenceNames) -> None:
-        engine = self._container.engine
+        engine = self._engine
 
         def load() -> dict[str, Any]:
             with Session(engine) as session:  # read-only: nothing to commit
@@ -118,7 +128,7 @@ class PanelHub:
         return await asyncio.to_thread(self._load_reference)
 
     def _load_reference(self) -> ReferenceNames:
-        with Session(self._container.engine) as session:
+        with Session(self._engine) as session:
             reference = load_reference_names(session=session)
         self._reference = reference
         return reference
@@ -138,14 +148,8 @@ class PanelHub:
                     "talk_seconds": event.talk_seconds,
                 })
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Unsubscribe (the app's lifespan drains the notifier first)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-
-
-def panel_hub(container: Any) -> PanelHub:
-    """The app's hub, built (and subscribed) on first use."""
-    hub = container.extras.get(HUB_KEY)
-    if hub is None:
-        hub = container.extras[HUB_KEY] = PanelHub(container)
-    return hub
+        self._unsubscribe = []

@@ -1,10 +1,9 @@
-"""Queue login, breaks and wrap-up through the AMI bridge (``container.ami_actions``)."""
+"""Queue login, breaks and wrap-up through the AMI bridge (``ports.QueueMemberActions``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from callcenter.agent_panel.exceptions import NoExtension, PhoneSystemUnavailable
+from callcenter.agent_panel.ports import QueueMemberActions
 from callcenter.agent_panel.presence import AgentBoard, AgentState
 from callcenter.ami.exceptions import AmiError
 
@@ -14,7 +13,8 @@ def interface_of(extension: str) -> str:
 
 
 async def change_queue_state(
-    *, container: Any, board: AgentBoard, extension: str | None, action: str,
+    *, actions: QueueMemberActions | None, queue_name: str, board: AgentBoard,
+    extension: str | None, action: str,
     member_name: str = "", reason: str = "",
 ) -> AgentState:
     """``join`` / ``leave`` / ``pause`` / ``resume`` on the PBX, then on the board;
@@ -22,12 +22,11 @@ async def change_queue_state(
     if not extension:
         raise NoExtension("your account has no extension; ask an admin to set one")
     if action != "ready":
-        actions = container.ami_actions
         if actions is None:
             raise PhoneSystemUnavailable(
                 "the phone system bridge is not running: queue actions are unavailable",
                 action=action)
-        queue, interface = container.settings.queue_name, interface_of(extension)
+        queue, interface = queue_name, interface_of(extension)
         try:
             if action == "join":
                 await actions.queue_add(queue=queue, interface=interface,

@@ -11,17 +11,13 @@ from sqlmodel import Session, col, or_, select
 from callcenter.calls.events import AgentRinging
 from callcenter.calls.models import Call
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestChannel
-from callcenter.cases.services import (
-    add_event,
-    change_status,
-    create_request,
-    get_request_by_code,
-)
+from callcenter.cases.services import add_event, change_status, get_request_by_code
 from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import normalise_phone
 from callcenter.citizens.services import find_citizen
 from callcenter.clock import as_utc
 from callcenter.errors import DomainError, InvalidInput
+from callcenter.intake.services import file_request
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.web.formatting import national
 
@@ -221,17 +217,8 @@ def file_through_intake(
     category_code: str, neighbourhood_code: str | None, description: str | None,
     citizen_name: str | None, linkedid: str | None = None,
 ) -> tuple[CitizenRequest, bool]:
-    """File via the intake service (duplicate rules, Shahrbin outbox) when it is present,
-    else straight into the store; returns the request and whether it is a new one."""
-    try:
-        from callcenter.intake.services import file_request
-    except ImportError:  # intake not installed: the store alone
-        request = create_request(
-            session=session, phone=phone, channel=channel, category_code=category_code,
-            neighbourhood_code=neighbourhood_code or None, description=description or None,
-            citizen_name=citizen_name or None, actor=actor,
-        )
-        return request, True
+    """File via the intake service (duplicate rules, Shahrbin outbox); returns the
+    request and whether it is a new one."""
     result = file_request(
         session=session, phone=phone, channel=channel, category_code=category_code,
         description=description or None, neighbourhood_code=neighbourhood_code or None,

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from callcenter.calls.queue_state import QueueView
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import add_event, get_request_by_code, requests_for_phone
@@ -29,6 +30,7 @@ from callcenter.reference.hours import Hours
 from callcenter.reference.models import Department
 from callcenter.reference.services import category_by_digit
 from callcenter.sms.messages import load_catalogue
+from callcenter.sms.service import SmsService
 from ivr_flows.ports import RequestSummary
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,8 @@ class StoreIvrBackend:
         engine: Engine,
         hours: Hours,
         queue_name: str,
-        queue_state: Any = None,
-        sms: Any = None,
+        queue_state: QueueView | None = None,
+        sms: SmsService | None = None,
         file_request: Callable[..., CitizenRequest] | None = None,
         assume_agents: bool = False,
     ) -> None:
@@ -129,7 +131,7 @@ class StoreIvrBackend:
     async def agents_available(self) -> bool:
         if self.queue_state is None:  # no live view (classic AGI): let Queue() decide
             return self.assume_agents
-        queue = self.queue_state.snapshot().get(self.queue_name)
+        queue = self.queue_state.snapshot().get(self.queue_name) or {}
         return bool(queue) and any(not m["paused"] for m in queue["members"])
 
     async def is_open_now(self) -> bool:

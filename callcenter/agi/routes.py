@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from callcenter.agi.backend import StoreIvrBackend
+from callcenter.calls.queue_state import QueueView
 from callcenter.cases.tracking import is_valid_code
 from callcenter.reference.hours import Holidays, Hours
 from callcenter.settings import Settings
+from callcenter.sms.service import SmsService
 from ivr_flows.config import FlowConfig
 from ivr_flows.flows import FlowHandler, build_flows
 
@@ -29,8 +30,9 @@ def hours_of(settings: Settings) -> Hours:
                  open_on_friday=settings.open_on_friday)
 
 
-def flow_routes(*, settings: Settings, engine: Engine, queue_state: Any = None,
-                sms: Any = None, assume_agents: bool = False) -> Mapping[str, FlowHandler]:
+def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
+                sms: SmsService | None = None, assume_agents: bool = False,
+                ) -> Mapping[str, FlowHandler]:
     """The flows wired to the store; ``queue_state`` tells whether agents are logged in."""
     backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
                               queue_name=settings.queue_name, queue_state=queue_state,
@@ -45,7 +47,7 @@ def build_routes() -> Mapping[str, FlowHandler]:
     Asterisk's Queue() decides."""
     from callcenter.db.engine import build_engine
     from callcenter.settings import load_settings
-    from callcenter.sms.wiring import build_sms
+    from callcenter.sms.build import build_sms
 
     settings = load_settings()
     engine = build_engine(settings.database_url)

@@ -45,7 +45,7 @@ def record_command(
     max_events: Annotated[int | None, typer.Option(help="Stop after this many events")] = None,
 ) -> None:
     """Save live AMI events (until Ctrl-C, --seconds or --max-events) for later replay."""
-    from callcenter.cli import settings_or_exit
+    from callcenter.cli_settings import settings_or_exit
 
     settings = settings_or_exit()
 

@@ -1,10 +1,8 @@
 """Every AMI event the system depends on, in one table: event name -> handlers.
 
-The tracker follows calls, the queue state follows queues and agents. One catch-all
-panoramisk callback routes each event through this table (a dict lookup). The table is
-built from the handlers themselves (``CallTracker.handled_events``,
-``QueueState.handled_events``), so the live bridge feeds the tracker exactly the events a
-replay of a recording does: an event gets a handler and a subscription in one place.
+The tracker follows calls, the queue state follows queues and agents; the table is made
+from their own handler tables, so the names are written once. One catch-all panoramisk
+callback routes each event through this table (a dict lookup).
 """
 
 from __future__ import annotations
@@ -17,20 +15,18 @@ from callcenter.calls.tracker import CallTracker
 
 EventHandler = Callable[[Mapping[str, str]], Any]
 
-# What the queue state reads only from the answers of QueueStatus/CoreShowChannels at a
-# resync (bridge.py feeds them itself); they are never sent as unsolicited events.
-RESYNC_ANSWERS = frozenset({"QueueParams", "QueueMember", "QueueEntry", "CoreShowChannel"})
-
-
 def subscriptions(
     *, tracker: CallTracker, queue_state: QueueState
 ) -> dict[str, list[EventHandler]]:
-    """The table: each live event name -> the feeds that read it (tracker first)."""
+    """The table, from the handlers' own tables (``CallTracker.events``,
+    ``QueueState.live_events``): an event either one handles is routed to it, so a
+    handler added there is subscribed here. Order within a list matters only for
+    reading: the tracker first, then the queue state."""
     table: dict[str, list[EventHandler]] = {}
-    for name in sorted(tracker.handled_events):
-        table.setdefault(name, []).append(tracker.feed)
-    for name in sorted(queue_state.handled_events - RESYNC_ANSWERS):
-        table.setdefault(name, []).append(queue_state.feed)
+    for name in sorted(tracker.events | queue_state.live_events):
+        table[name] = [handler for handler, names in ((tracker.feed, tracker.events),
+                                                     (queue_state.feed, queue_state.live_events))
+                       if name in names]
     return table
 
 

@@ -16,8 +16,10 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, HTTPException, Request, WebSocket, WebSocketException, status
 from sqlmodel import Session
 
-from callcenter.auth.services import SignedInUser, auth_state, signed_in_user
+from callcenter.auth.services import SignedInUser, signed_in_user
 from callcenter.auth.sessions import SESSION_COOKIE, tokens_match
+from callcenter.db.engine import session_scope
+from callcenter.deps import get_services
 from callcenter.users.models import Role
 
 WS_UNAUTHENTICATED = 4401
@@ -27,15 +29,9 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
-def get_container(request: Request) -> Any:
-    return request.app.state.container
-
-
 def db_session(request: Request) -> Iterator[Session]:
     """A session per request; committed on success, rolled back on error."""
-    from callcenter.db.engine import session_scope
-
-    with session_scope(request.app.state.container.engine) as session:
+    with session_scope(get_services(request).engine) as session:
         yield session
 
 
@@ -57,10 +53,9 @@ def _unauthenticated(request: Request) -> HTTPException:
 
 async def current_user(request: Request) -> SignedInUser:
     """The signed-in staff member; checks CSRF on unsafe methods."""
-    container = get_container(request)
-    state = auth_state(container)
-    data = state.codec.decode(request.cookies.get(SESSION_COOKIE))
-    user = await asyncio.to_thread(signed_in_user, engine=container.engine, session_data=data)
+    services = get_services(request)
+    data = services.auth.codec.decode(request.cookies.get(SESSION_COOKIE))
+    user = await asyncio.to_thread(signed_in_user, engine=services.engine, session_data=data)
     if user is None:
         raise _unauthenticated(request)
     if request.method in UNSAFE_METHODS:
@@ -101,10 +96,10 @@ def require_ws_role(*roles: Role) -> Callable[..., Any]:
     """The websocket twin of ``require_role``: closes 4401 / 4403 before accepting."""
 
     async def dependency(websocket: WebSocket) -> SignedInUser:
-        container = websocket.app.state.container
-        data = auth_state(container).codec.decode(websocket.cookies.get(SESSION_COOKIE))
+        services = get_services(websocket)
+        data = services.auth.codec.decode(websocket.cookies.get(SESSION_COOKIE))
         user = await asyncio.to_thread(
-            signed_in_user, engine=container.engine, session_data=data)
+            signed_in_user, engine=services.engine, session_data=data)
         if user is None:
             raise WebSocketException(WS_UNAUTHENTICATED, "login required")
         if not _same_origin(websocket) or not role_allows(user, roles):

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from callcenter.auth.deps import CurrentUser
-from callcenter.auth.services import SignedInUser, auth_state, log_in, signed_in_user
+from callcenter.auth.services import SignedInUser, log_in, signed_in_user
 from callcenter.auth.sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     new_csrf_token,
     tokens_match,
 )
+from callcenter.deps import AppServices, get_services
 from callcenter.users.models import Role
 from callcenter.web.templating import render
 
@@ -41,16 +42,15 @@ def _login_page(request: Request, *, error: str | None, code: int,
     response = render(request, "login.html",
                       {"error": error, "next": next_path or "", "csrf_token": token},
                       status_code=code)
-    auth_state(request.app.state.container).codec.set_login_csrf(response, token)
+    get_services(request).auth.codec.set_login_csrf(response, token)
     return response
 
 
 @router.get("/login", include_in_schema=False)
-async def login_form(request: Request, next: str | None = None) -> Response:
-    container = request.app.state.container
-    state = auth_state(container)
-    user = signed_in_user(engine=container.engine,
-                          session_data=state.codec.decode(request.cookies.get(SESSION_COOKIE)))
+async def login_form(request: Request, services: AppServices,
+                     next: str | None = None) -> Response:
+    user = signed_in_user(engine=services.engine,
+                          session_data=services.auth.codec.decode(request.cookies.get(SESSION_COOKIE)))
     if user is not None:
         return RedirectResponse(_safe_next(next) or home_of(user), status.HTTP_303_SEE_OTHER)
     return _login_page(request, error=None, code=200, next_path=_safe_next(next))
@@ -59,20 +59,20 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login", include_in_schema=False)
 async def login_submit(
     request: Request,
+    services: AppServices,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=256)],
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    container = request.app.state.container
-    state = auth_state(container)
+    state = services.auth
     expected = state.codec.read_login_csrf(request.cookies.get(LOGIN_CSRF_COOKIE))
     if not tokens_match(expected, csrf_token):
         return _login_page(request, error="login_failed", code=403, next_path=_safe_next(next))
     client = request.client.host if request.client else "unknown"
     # argon2 is deliberately slow: verify in a thread, never on the event loop.
     outcome = await asyncio.to_thread(
-        log_in, engine=container.engine, limiter=state.limiter, username=username,
+        log_in, engine=services.engine, limiter=state.limiter, username=username,
         password=password, client=client)
     if outcome.retry_after > 0:
         page = _login_page(request, error="login_throttled", code=429,
@@ -89,7 +89,7 @@ async def login_submit(
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request, _user: CurrentUser) -> Response:
+async def logout(services: AppServices, _user: CurrentUser) -> Response:
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-    auth_state(request.app.state.container).codec.clear_session(response)
+    services.auth.codec.clear_session(response)
     return response

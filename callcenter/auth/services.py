@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,8 +12,6 @@ from callcenter.auth.sessions import SessionCodec, SessionData, new_csrf_token
 from callcenter.db.engine import session_scope
 from callcenter.users.models import Role, User
 from callcenter.users.services import authenticate
-
-AUTH_STATE_KEY = "auth.state"
 
 
 @dataclass(frozen=True)
@@ -40,19 +37,11 @@ class SignedInUser:
 
 @dataclass
 class AuthState:
-    """Per-app auth machinery: the cookie codec and the login limiter."""
+    """Per-app auth machinery (built by ``compose``): the cookie codec and the login
+    limiter."""
 
     codec: SessionCodec
     limiter: LoginRateLimiter
-
-
-def auth_state(container: Any) -> AuthState:
-    """The app's ``AuthState``, built on first use and kept on the container."""
-    state = container.extras.get(AUTH_STATE_KEY)
-    if state is None:
-        state = AuthState(codec=SessionCodec(container.settings), limiter=LoginRateLimiter())
-        container.extras[AUTH_STATE_KEY] = state
-    return state
 
 
 def signed_in_user(*, engine: Engine, session_data: SessionData | None) -> SignedInUser | None:

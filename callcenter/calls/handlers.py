@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
 
 from callcenter.calls import originate, queue_handlers, transfers
 from callcenter.calls.events import AgentNoAnswer, CallEvent
 from callcenter.calls.legs import answer, dest_channel, ring
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import Call, CallState, Channel, dialled_number, interface_of
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -37,9 +34,9 @@ CHANNEL_ONLY = (
 )
 
 
-def table(tracker: CallTracker) -> dict[str, Handler]:
+def table(tracker: CallRegistry) -> dict[str, Handler]:
     """Event name -> bound handler, built once per tracker."""
-    funcs: dict[str, Callable[[CallTracker, Event, Out], None]] = {
+    funcs: dict[str, Callable[[CallRegistry, Event, Out], None]] = {
         name: on_channel for name in CHANNEL_ONLY
     }
     funcs.update(
@@ -59,11 +56,11 @@ def table(tracker: CallTracker) -> dict[str, Handler]:
     return {name: partial(func, tracker) for name, func in funcs.items()}
 
 
-def on_channel(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_channel(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.touch(event, out)
 
 
-def on_hangup(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_hangup(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -98,7 +95,7 @@ def _unanswered_leg_gone(call: Call, channel: Channel, cause: str) -> None:
         call.dial_statuses[-1] = refused
 
 
-def on_dial_begin(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_dial_begin(tracker: CallRegistry, event: Event, out: Out) -> None:
     if originate.is_origin_dial(event):
         originate.on_origin_dial(tracker, event, out)
         return
@@ -115,7 +112,7 @@ def on_dial_begin(tracker: CallTracker, event: Event, out: Out) -> None:
         ring(tracker, call, dest, tracker.now(event), out)
 
 
-def on_dial_end(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_dial_end(tracker: CallRegistry, event: Event, out: Out) -> None:
     if originate.is_origin_dial(event):
         originate.on_origin_dial(tracker, event, out)
         return
@@ -149,7 +146,7 @@ def on_dial_end(tracker: CallTracker, event: Event, out: Out) -> None:
         call.move(CallState.QUEUED)
 
 
-def on_bridge_enter(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_enter(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     bridge_id = event.get("BridgeUniqueid", "")
     if found is None or not bridge_id:
@@ -172,7 +169,7 @@ def on_bridge_enter(tracker: CallTracker, event: Event, out: Out) -> None:
         return
 
 
-def on_bridge_leave(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_leave(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -194,11 +191,11 @@ def on_bridge_leave(tracker: CallTracker, event: Event, out: Out) -> None:
             return
 
 
-def on_bridge_destroy(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_bridge_destroy(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.bridges.pop(event.get("BridgeUniqueid", ""), None)
 
 
-def _confirm_answers(tracker: CallTracker, call: Call, out: Out) -> None:
+def _confirm_answers(tracker: CallRegistry, call: Call, out: Out) -> None:
     """Answered legs now sharing a bridge with the channel that dialled them answered."""
     for dest_id, (dialer_id, at) in list(call.pending.items()):
         dest = tracker.channels.get(dest_id)
@@ -209,7 +206,7 @@ def _confirm_answers(tracker: CallTracker, call: Call, out: Out) -> None:
             answer(call, dest, at, out)
 
 
-def on_rename(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_rename(tracker: CallRegistry, event: Event, out: Out) -> None:
     # Older Asterisk (masquerades) renames channels in place; keep the name index right.
     channel = tracker.channels.get(event.get("Uniqueid", ""))
     new_name = event.get("Newname", "")

@@ -8,20 +8,17 @@ queue call; both paths go through here so each moment is emitted once per leg.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from callcenter.calls import transfers
 from callcenter.calls.events import AgentRinging, CallAnswered, CallEvent
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import Call, CallState, Channel, interface_of
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
 
 
-def dest_channel(tracker: CallTracker, event: Event, call: Call) -> Channel | None:
+def dest_channel(tracker: CallRegistry, event: Event, call: Call) -> Channel | None:
     """The DestChannel of a Dial* event, adopted into ``call`` if not yet known."""
     uniqueid = event.get("DestUniqueid", "")
     name = event.get("DestChannel", "")
@@ -44,7 +41,7 @@ def dest_channel(tracker: CallTracker, event: Event, call: Call) -> Channel | No
     return channel
 
 
-def ring(tracker: CallTracker, call: Call, channel: Channel, at: float, out: Out) -> None:
+def ring(tracker: CallRegistry, call: Call, channel: Channel, at: float, out: Out) -> None:
     """A person's phone rings with this call: the screen-pop moment, once per leg."""
     if channel.uniqueid in call.rung:
         return

@@ -18,13 +18,10 @@ The product marks its own calls with ``CALL_PURPOSE`` (``callcenter/followups``)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from callcenter.calls.events import CallEvent
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import Call, dialled_number
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -39,7 +36,7 @@ def is_origin_dial(event: Event) -> bool:
     return not event.get("Uniqueid") and bool(event.get("DestUniqueid"))
 
 
-def on_origin_dial(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_origin_dial(tracker: CallRegistry, event: Event, out: Out) -> None:
     """``DialBegin``/``DialEnd`` of the first leg of an Originate."""
     leg = {
         "Event": event.get("Event", ""),
@@ -68,26 +65,6 @@ def on_origin_dial(tracker: CallTracker, event: Event, out: Out) -> None:
         call.first_dialed = call.first_dialed or channel.party
 
 
-def note_presented(call: Call, number: str) -> None:
-    """The first leg's caller id once the Originate set it (what the callee is shown)."""
-    if call.originated and number and number != "<unknown>":
-        call.presented = number
-
-
 def note_exten(call: Call, context: str, exten: str, outbound_context: str) -> None:
     if call.originated and context == outbound_context and call.purpose is None:
         call.purpose = OUTBOUND_EXTENSIONS.get(exten)
-
-
-def finish(call: Call) -> None:
-    """At the call's end: an Originate that dialled nobody reached its first leg itself."""
-    if not call.originated or call.answered_by is not None or call.first_dialed is not None:
-        return
-    first = call.legs.get(call.linkedid)
-    if call.origin_answered_at is None or first is None:
-        return
-    call.answered_by = first.party
-    call.answered_parties.add(first.party)
-    call.answered_at = call.origin_answered_at
-    if call.presented:
-        call.caller = call.presented

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from callcenter.calls.events import CallEnded, Outcome, TransferResult
+from dataclasses import replace
+
+from callcenter.calls.events import CallEnded, Outcome, Transfer, TransferResult
 from callcenter.calls.state import Call
-from callcenter.calls.transfers import closed
 
 # DialEnd DialStatus -> outcome of an unanswered call. Asterisk reports a SIP 486/603
 # reject as BUSY on most phones, so a rejected call usually reads "busy".
@@ -20,6 +21,14 @@ _DIAL_STATUS_OUTCOME = {
     "REJECTED": Outcome.REJECTED,  # our reading of hangup cause 21 after a NOANSWER
     "UNCONFIRMED": Outcome.MISSED,  # picked up, never accepted (never bridged)
 }
+
+
+def closed(transfers: list[Transfer]) -> tuple[Transfer, ...]:
+    """The call's transfers at its end: one still waiting on its target was cancelled."""
+    return tuple(
+        t if t.result is not None else replace(t, result=TransferResult.CANCELLED)
+        for t in transfers
+    )
 
 
 def outcome_of(call: Call) -> Outcome:

@@ -11,7 +11,6 @@ says the same for flows that prefer UserEvent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 from callcenter.calls import originate, transfers
 from callcenter.calls.events import (
@@ -23,10 +22,8 @@ from callcenter.calls.events import (
     IvrChoiceMade,
 )
 from callcenter.calls.legs import answer, dest_channel, ring
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import Call, CallState
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -55,7 +52,7 @@ def _agent_id(event: Event) -> str:
     return device or event.get("MemberName", "") or interface
 
 
-def _choice(tracker: CallTracker, call: Call, event: Event, out: Out, choice: str) -> None:
+def _choice(tracker: CallRegistry, call: Call, event: Event, out: Out, choice: str) -> None:
     out.append(
         IvrChoiceMade(
             linkedid=call.linkedid,
@@ -67,7 +64,7 @@ def _choice(tracker: CallTracker, call: Call, event: Event, out: Out, choice: st
     )
 
 
-def _callback(tracker: CallTracker, call: Call, event: Event, out: Out) -> None:
+def _callback(tracker: CallRegistry, call: Call, event: Event, out: Out) -> None:
     if call.callback:
         return
     call.callback = True
@@ -86,7 +83,7 @@ def _callback(tracker: CallTracker, call: Call, event: Event, out: Out) -> None:
 _CALL_VARIABLES = frozenset({originate.PURPOSE_VARIABLE, "ATTENDEDTRANSFER"})
 
 
-def on_var_set(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_var_set(tracker: CallRegistry, event: Event, out: Out) -> None:
     variable = event.get("Variable", "")
     if not variable.startswith("IVR_") and variable not in _CALL_VARIABLES:
         return  # Asterisk sends a VarSet for every Set(); only ours matter.
@@ -110,7 +107,7 @@ def on_var_set(tracker: CallTracker, event: Event, out: Out) -> None:
         _callback(tracker, call, event, out)
 
 
-def on_user_event(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_user_event(tracker: CallRegistry, event: Event, out: Out) -> None:
     kind = event.get("UserEvent", "")
     if kind not in ("IvrChoice", "CallbackRequested"):
         tracker.touch(event, out)
@@ -133,7 +130,7 @@ def on_user_event(tracker: CallTracker, event: Event, out: Out) -> None:
         _choice(tracker, call, event, out, choice)
 
 
-def on_new_exten(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_new_exten(tracker: CallRegistry, event: Event, out: Out) -> None:
     # Our dialplan sends a waiting caller who presses 1 to [queue-exit] exten 1 (the
     # queue's "context" option): that step itself is the callback request, whatever the
     # AGI flow behind it does next.
@@ -149,7 +146,7 @@ def on_new_exten(tracker: CallTracker, event: Event, out: Out) -> None:
         _callback(tracker, found[1], event, out)
 
 
-def on_queue_join(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_queue_join(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -167,13 +164,13 @@ def on_queue_join(tracker: CallTracker, event: Event, out: Out) -> None:
     )
 
 
-def on_queue_leave(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_queue_leave(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is not None and found[1].answered_by is None:
         found[1].queue_left_at = tracker.now(event)
 
 
-def on_queue_abandon(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_queue_abandon(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -194,7 +191,7 @@ def on_queue_abandon(tracker: CallTracker, event: Event, out: Out) -> None:
     )
 
 
-def on_agent_called(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_agent_called(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -207,7 +204,7 @@ def on_agent_called(tracker: CallTracker, event: Event, out: Out) -> None:
     ring(tracker, call, dest, tracker.now(event), out)
 
 
-def on_agent_no_answer(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_agent_no_answer(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -225,7 +222,7 @@ def on_agent_no_answer(tracker: CallTracker, event: Event, out: Out) -> None:
     )
 
 
-def on_agent_connect(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_agent_connect(tracker: CallRegistry, event: Event, out: Out) -> None:
     found = tracker.touch(event, out)
     if found is None:
         return
@@ -240,11 +237,11 @@ def on_agent_connect(tracker: CallTracker, event: Event, out: Out) -> None:
     answer(call, dest, tracker.now(event), out)
 
 
-def on_channel_touch(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_channel_touch(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.touch(event, out)
 
 
-HANDLERS: Mapping[str, Callable[[CallTracker, Event, Out], None]] = {
+HANDLERS: Mapping[str, Callable[[CallRegistry, Event, Out], None]] = {
     "VarSet": on_var_set,
     "UserEvent": on_user_event,
     "Newexten": on_new_exten,

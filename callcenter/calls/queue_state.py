@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+
+class QueueView(Protocol):
+    """What readers of the live queue picture rely on (``QueueState`` is the real one;
+    the IVR, the follow-up runner and the supervisor hub take this)."""
+
+    def snapshot(self) -> dict[str, Any]: ...
+
 
 # app_queue's member Status numbers (AST_DEVICE_*).
 DEVICE_STATES = {
@@ -38,6 +46,8 @@ _DEVICE_WORDS = {
     "ONHOLD": "onhold",
 }
 _IN_CALL_STATES = frozenset({"inuse", "busy", "ringinuse", "onhold"})
+# Answers to QueueStatus and CoreShowChannels: read by ``resync``, never subscribed to.
+RESYNC_ONLY_EVENTS = frozenset({"QueueParams", "QueueMember", "QueueEntry", "CoreShowChannel"})
 
 Event = Mapping[str, str]
 
@@ -97,9 +107,9 @@ class QueueState:
         }
 
     @property
-    def handled_events(self) -> frozenset[str]:
-        """Every event name it reads: live events and the answers of a resync."""
-        return frozenset(self._table)
+    def live_events(self) -> frozenset[str]:
+        """The AMI event names to route here as they happen (``ami/subscriptions.py``)."""
+        return frozenset(self._table) - RESYNC_ONLY_EVENTS
 
     def feed(self, event: Event) -> None:
         handler = self._table.get(event.get("Event", ""))

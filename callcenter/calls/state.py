@@ -145,6 +145,21 @@ class Call:
     def move(self, target: CallState) -> None:
         self.state = self.state.to(target)
 
+    def close_originated(self) -> None:
+        """At the end of an Originate that dialled nobody: its first leg was the
+        destination (a survey's citizen), reached when it answered; the caller is the
+        number the Originate presented (callcenter/calls/originate.py)."""
+        if not self.originated or self.answered_by is not None or self.first_dialed:
+            return
+        first = self.legs.get(self.linkedid)
+        if self.origin_answered_at is None or first is None:
+            return
+        self.answered_by = first.party
+        self.answered_parties.add(first.party)
+        self.answered_at = self.origin_answered_at
+        if self.presented:
+            self.caller = self.presented
+
     def add_leg(self, channel: Channel) -> None:
         if not channel.is_local:
             self.legs.setdefault(channel.uniqueid, channel)

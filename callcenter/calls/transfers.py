@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from callcenter.calls.events import (
     CallEvent,
@@ -26,10 +25,8 @@ from callcenter.calls.events import (
     TransferKind,
     TransferResult,
 )
+from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import Call, Channel, party_of
-
-if TYPE_CHECKING:
-    from callcenter.calls.tracker import CallTracker
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -61,22 +58,14 @@ def settle(call: Call, status: str, party: str | None = None) -> None:
     call.transfers[-1] = replace(call.transfers[-1], result=result, answered_by=answered_by)
 
 
-def closed(transfers: list[Transfer]) -> tuple[Transfer, ...]:
-    """The call's transfers at its end: one still waiting on its target was cancelled."""
-    return tuple(
-        t if t.result is not None else replace(t, result=TransferResult.CANCELLED)
-        for t in transfers
-    )
-
-
-def _party(tracker: CallTracker, event: Event, prefix: str) -> str:
+def _party(tracker: CallRegistry, event: Event, prefix: str) -> str:
     channel = tracker.channels.get(event.get(f"{prefix}Uniqueid", ""))
     if channel is not None:
         return channel.party
     return party_of(event.get(f"{prefix}Channel", ""), event.get(f"{prefix}CallerIDNum", ""))
 
 
-def _record(tracker: CallTracker, event: Event, out: Out, call: Call, transfer: Transfer) -> None:
+def _record(tracker: CallRegistry, event: Event, out: Out, call: Call, transfer: Transfer) -> None:
     call.transfers.append(transfer)
     out.append(
         CallTransferred(
@@ -90,7 +79,7 @@ def _record(tracker: CallTracker, event: Event, out: Out, call: Call, transfer: 
     )
 
 
-def _call_of(tracker: CallTracker, event: Event, *prefixes: str) -> Call | None:
+def _call_of(tracker: CallRegistry, event: Event, *prefixes: str) -> Call | None:
     if event.get("Result", "Success") != "Success":
         return None
     for prefix in prefixes:
@@ -103,7 +92,7 @@ def _call_of(tracker: CallTracker, event: Event, *prefixes: str) -> Call | None:
     return None
 
 
-def on_blind_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_blind_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
     call = _call_of(tracker, event, "Transferee", "Transferer")
     if call is None:
         return
@@ -131,13 +120,13 @@ def _dialled_by(call: Call, local_names: set[str]) -> list[Channel]:
     ]
 
 
-def _bridge_parties(tracker: CallTracker, bridge_id: str, skip: set[str]) -> list[Channel]:
+def _bridge_parties(tracker: CallRegistry, bridge_id: str, skip: set[str]) -> list[Channel]:
     members = tracker.bridges.get(bridge_id, set())
     found = [tracker.channels.get(uniqueid) for uniqueid in members]
     return [c for c in found if c is not None and not c.is_local and c.uniqueid not in skip]
 
 
-def _attended_target(tracker: CallTracker, event: Event, call: Call) -> tuple[str, Channel | None]:
+def _attended_target(tracker: CallRegistry, event: Event, call: Call) -> tuple[str, Channel | None]:
     """The transfer's real target: its name and, when it is a phone the tracker knows, its leg."""
     target = tracker.channels.get(event.get("TransferTargetUniqueid", ""))
     if target is None and event.get("TransferTargetChannel"):
@@ -164,7 +153,7 @@ def _attended_target(tracker: CallTracker, event: Event, call: Call) -> tuple[st
     return "", None
 
 
-def on_attended_transfer(tracker: CallTracker, event: Event, out: Out) -> None:
+def on_attended_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
     call = _call_of(tracker, event, "Transferee", "OrigTransferer", "SecondTransferer")
     if call is None:
         return

@@ -25,6 +25,7 @@ from callcenter.cases.tracking import generate_code, is_valid_code, normalise_co
 from callcenter.citizens.services import find_citizen, get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
+from callcenter.outbox.writer import OutboxKind, enqueue
 from callcenter.reference.services import get_category
 
 _CODE_ATTEMPTS = 10
@@ -155,8 +156,6 @@ def change_status(
         from_status=current, to_status=target, data=data,
     )
     if notify_crm:
-        from crm_bridge.outbox import OutboxKind, enqueue  # crm_bridge builds on cases
-
         session.flush()
         enqueue(session=session, request=request, kind=OutboxKind.STATUS,
                 extra={"actor": actor, "note": note})

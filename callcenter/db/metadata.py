@@ -9,10 +9,10 @@ from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
+from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
-from crm_bridge.models import OutboxItem
 
 metadata = SQLModel.metadata
 

@@ -7,19 +7,17 @@ claim skips exhausted pending tasks); it is never dropped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from callcenter.ami.exceptions import AmiError, AmiNotConnected
 from callcenter.followups.models import ContactChannel, ContactDecision, TaskState
+from callcenter.followups.steps import TaskSteps, dial_number
 from callcenter.followups.store import TaskView
 
-if TYPE_CHECKING:
-    from callcenter.followups.channels import Channels
 
-
-def free_agent(channels: Channels) -> str | None:
+def free_agent(channels: TaskSteps) -> str | None:
     """A queue member not paused, not in a call, idle, and not rung in this pass."""
     engine = channels.e
+    # Only claimed when the runner has a queue view and AMI actions (``runner_kinds``).
+    assert engine.queue_state is not None
     queue = (engine.queue_state.snapshot() or {}).get(engine.config.queue_name)
     for member in (queue or {}).get("members", []):
         iface = member["interface"]
@@ -29,9 +27,7 @@ def free_agent(channels: Channels) -> str | None:
     return None
 
 
-async def place_callback(channels: Channels, view: TaskView) -> str:
-    from callcenter.followups.channels import dial_number
-
+async def place_callback(channels: TaskSteps, view: TaskView) -> str:
     engine, cfg = channels.e, channels.e.config
     if view.phase == "calling":  # a pass died while ringing: count it, try later
         await channels._finish(view, TaskState.PENDING,
@@ -48,6 +44,7 @@ async def place_callback(channels: Channels, view: TaskView) -> str:
     result = await channels._intent(view, "calling", agent=agent)
     assert view.phone is not None
     number = dial_number(view.phone)
+    assert engine.actions is not None
     try:
         placed = await engine.actions.originate(
             channel=agent, context=cfg.context, exten="callback",

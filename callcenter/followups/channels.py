@@ -6,24 +6,22 @@ for every decision to contact or not, one ``contact_attempt`` line.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from callcenter.ami.exceptions import AmiError, AmiNotConnected, OriginateFailed
-from callcenter.cases.models import RequestStatus
+from callcenter.followups.callbacks import place_callback
 from callcenter.followups.models import ContactChannel, ContactDecision, Task, TaskKind, TaskState
-from callcenter.followups.policy import ContactSubject
-from callcenter.followups.store import TaskView, finish, recent_contacts, record_contact
+from callcenter.followups.steps import TaskSteps, dial_number
+from callcenter.followups.store import TaskView, finish
 from callcenter.followups.surveys import survey_key
 from callcenter.sms.messages import persian_digits
 from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
-
-if TYPE_CHECKING:
-    from callcenter.followups.engine import FollowupEngine
 
 SURVEY_SMS_TEXT = ("سامانه ۱۳۷ شهرداری یزد: درخواست {code} رسیدگی شد. از ۱ تا ۵ چه نمره‌ای "
                    "می‌دهید؟ فقط یک رقم بفرستید.")
@@ -33,81 +31,12 @@ ORIGINATE_REASONS = {"0": "failed", "1": "hangup", "3": "no-answer", "5": "busy"
 AMI_RETRY = timedelta(minutes=1)
 
 
-def dial_number(phone: str) -> str:
-    """What the trunk dials: the national form of an Iranian E.164 number."""
-    return "0" + phone[3:] if phone.startswith("+98") else phone.lstrip("+")
-
-
 def survey_sms_text(code: str) -> str:
     return SURVEY_SMS_TEXT.format(code=persian_digits(code))
 
 
-class Channels:
-    def __init__(self, engine: FollowupEngine) -> None:
-        self.e = engine
-        self.used_agents: set[str] = set()
-
-    # -- shared steps -------------------------------------------------------------------
-
-    async def _finish(self, view: TaskView, state: TaskState, **values: Any) -> bool:
-        now = self.e.clock()
-        contact: dict[str, Any] | None = values.pop("contact", None)
-
-        def work(session: Session) -> bool:
-            if contact is not None:
-                record_contact(session=session, task_id=view.id, citizen_id=view.citizen_id,
-                               now=now, **contact)
-            return finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
-                          state=state, **values)
-
-        return await self.e.db(work)
-
-    async def release(self, view: TaskView, *, reason: str) -> str:
-        await self._finish(view, TaskState.PENDING)
-        return reason
-
-    async def gate(self, view: TaskView, *, channel: str, is_survey: bool) -> str | None:
-        """Apply the contact policy: ``None`` to go ahead, else the task is finished
-        (skipped for good or deferred) and the outcome word is returned."""
-        now = self.e.clock()
-        policy = self.e.policy
-        if view.phone is None:
-            await self._finish(view, TaskState.SKIPPED, note="not contacted: no phone",
-                               contact={"channel": channel, "decision": ContactDecision.SKIPPED,
-                                        "reason": "no-phone"})
-            return "skipped"
-        if is_survey and view.request_status != RequestStatus.RESOLVED and view.request_status \
-                not in (RequestStatus.DUPLICATE, RequestStatus.REJECTED):
-            await self._finish(view, TaskState.SKIPPED, note="request no longer resolved",
-                               contact={"channel": channel, "decision": ContactDecision.SKIPPED,
-                                        "reason": "request-not-resolved"})
-            return "skipped"
-        recent = await self.e.db(lambda s: recent_contacts(
-            session=s, citizen_id=view.citizen_id, since=now - policy.period))
-        decision = policy.decide(
-            subject=ContactSubject(opted_out=view.opted_out, request_status=view.request_status,
-                                   duplicate_of_id=view.duplicate_of_id, is_survey=is_survey),
-            now=now, recent_contacts=recent)
-        if decision.allowed:
-            return None
-        contact = {"channel": channel, "decision": ContactDecision.SKIPPED,
-                   "reason": decision.reason,
-                   "detail": {"retry_at": decision.retry_at.isoformat()
-                              if decision.retry_at else None}}
-        if decision.final:
-            await self._finish(view, TaskState.SKIPPED, contact=contact,
-                               note=f"not contacted: {decision.reason}")
-            return "skipped"
-        await self._finish(view, TaskState.PENDING, due_at=decision.retry_at, contact=contact)
-        return "deferred"
-
-    async def _intent(self, view: TaskView, phase: str, **extra: Any) -> dict[str, Any]:
-        """Write "about to send attempt n" before sending (what a restart looks at)."""
-        result = {**view.result, "phase": phase, **extra}
-        if not await self._finish(view, TaskState.CLAIMED, attempts=view.attempts + 1,
-                                  result=result):
-            raise LostClaim(view.id)
-        return result
+class Channels(TaskSteps):
+    """Carries out each automatic kind of task (SMS survey, survey call, callback)."""
 
     # -- SMS survey ---------------------------------------------------------------------
 
@@ -205,6 +134,7 @@ class Channels:
         result = await self._intent(view, "calling")
         assert view.phone is not None and view.request_code is not None
         cfg = self.e.config
+        assert self.e.actions is not None  # survey calls are claimed only with AMI actions
         try:
             placed = await self.e.actions.originate(
                 channel=f"PJSIP/{dial_number(view.phone)}@{cfg.trunk}", context=cfg.context,
@@ -245,18 +175,10 @@ class Channels:
     # -- automatic callback (callbacks.py) ----------------------------------------------
 
     async def callback(self, view: TaskView) -> str:
-        from callcenter.followups.callbacks import place_callback
-
         return await place_callback(self, view)
 
 
-class LostClaim(Exception):
-    """Our lease ran out and another instance took the task: stop, send nothing."""
-
-
 def _with_attempts(view: TaskView, attempts: int) -> TaskView:
-    from dataclasses import replace
-
     return replace(view, attempts=attempts)
 
 

@@ -18,8 +18,8 @@ def list_tasks(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line")] = False,
 ) -> None:
     """Open follow-ups (pending, claimed, waiting), oldest due first."""
-    from callcenter.app import prepare_store
-    from callcenter.cli import settings_or_exit
+    from callcenter.cli_settings import settings_or_exit
+    from callcenter.compose import prepare_store
     from callcenter.db.engine import build_engine, session_scope
     from callcenter.followups.services import open_tasks
 
@@ -44,21 +44,22 @@ def list_tasks(
 
 @followups_app.command("run-due")
 def run_due() -> None:
-    """One engine pass now: schedule surveys, settle answers, send due SMS surveys.
+    """One runner pass now: schedule surveys, settle answers, send due SMS surveys.
 
     Survey calls and automatic callbacks need the AMI connection of ``serve``; this
     command leaves them for it.
     """
-    from callcenter.app import prepare_store
-    from callcenter.cli import settings_or_exit
+    from callcenter.cli_settings import settings_or_exit
+    from callcenter.compose import prepare_store
     from callcenter.db.engine import build_engine
-    from callcenter.followups.engine import EngineConfig, FollowupEngine, policy_from_settings
-    from callcenter.sms.wiring import build_sms
+    from callcenter.followups.config import RunnerConfig, policy_from_settings
+    from callcenter.followups.runner import FollowupRunner
+    from callcenter.sms.build import build_sms
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
     prepare_store(engine)
-    runner = FollowupEngine(engine=engine, config=EngineConfig.from_settings(settings),
+    runner = FollowupRunner(engine=engine, config=RunnerConfig.from_settings(settings),
                             policy=policy_from_settings(settings),
                             sms=build_sms(settings, engine))
     report = asyncio.run(runner.run_due())

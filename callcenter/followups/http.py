@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from callcenter.auth.deps import AgentUser, DbSession
-from callcenter.followups.engine import policy_from_settings
+from callcenter.deps import AppServices
+from callcenter.followups.config import policy_from_settings
 from callcenter.followups.manual import click_to_call
 from callcenter.followups.services import complete_task, record_manual_survey
 
@@ -27,14 +28,14 @@ class CompleteIn(BaseModel):
 
 
 @router.post("/{task_id}/call")
-async def call_task(task_id: int, request: Request, user: AgentUser) -> dict[str, object]:
+async def call_task(task_id: int, services: AppServices, user: AgentUser
+                    ) -> dict[str, object]:
     """Ring the agent's phone, then the citizen of this task."""
-    container = request.app.state.container
     placed = await click_to_call(
-        engine=container.engine, actions=container.ami_actions,
-        policy=policy_from_settings(container.settings), task_id=task_id,
+        engine=services.engine, actions=services.ami_actions,
+        policy=policy_from_settings(services.settings), task_id=task_id,
         extension=user.extension, user_id=user.id,
-        context=container.settings.outbound_context)
+        context=services.settings.outbound_context)
     return {"task_id": placed.task_id, "agent": placed.agent, "uniqueid": placed.uniqueid}
 
 

@@ -16,10 +16,11 @@ from callcenter.citizens.models import Citizen
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.errors import Conflict, DomainError, InvalidInput
-from callcenter.followups.channels import dial_number
 from callcenter.followups.models import ContactChannel, ContactDecision
 from callcenter.followups.policy import ContactPolicy, ContactSubject
+from callcenter.followups.ports import Originator
 from callcenter.followups.services import CLOSED_STATES, get_task
+from callcenter.followups.steps import dial_number
 from callcenter.followups.store import record_contact
 
 
@@ -43,7 +44,7 @@ class PlacedCall:
 
 
 async def click_to_call(
-    *, engine: Engine, actions: object, policy: ContactPolicy, task_id: int,
+    *, engine: Engine, actions: Originator | None, policy: ContactPolicy, task_id: int,
     extension: str | None, user_id: int, context: str = "outbound",
     clock: Callable[[], datetime] = utcnow,
 ) -> PlacedCall:
@@ -84,7 +85,7 @@ async def click_to_call(
     number = dial_number(phone)
     agent = f"PJSIP/{extension}"
     try:
-        placed = await actions.originate(  # type: ignore[attr-defined]
+        placed = await actions.originate(
             channel=agent, context=context, exten="callback",
             caller_id=f'"{number}" <{number}>',
             variables={"CITIZEN": number, "CALL_PURPOSE": "click-to-call"},

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from callcenter.auth.deps import StaffUser, SupervisorUser
 from callcenter.db.engine import session_scope
+from callcenter.deps import AppServices
 from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, open_suggestions
 from callcenter.intake.models import SuggestionPublic
 
@@ -16,9 +17,9 @@ router = APIRouter(prefix="/intake", tags=["intake"])
 
 
 @router.get("/duplicates", response_model=list[SuggestionPublic])
-async def list_duplicates(request: Request, user: StaffUser) -> list[SuggestionPublic]:
+async def list_duplicates(services: AppServices, user: StaffUser) -> list[SuggestionPublic]:
     def work() -> list[SuggestionPublic]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(services.engine) as session:
             return [
                 SuggestionPublic(
                     id=s.id, state=s.state, request_code=r.tracking_code,  # type: ignore[arg-type]
@@ -31,10 +32,10 @@ async def list_duplicates(request: Request, user: StaffUser) -> list[SuggestionP
 
 
 @router.post("/duplicates/{suggestion_id}/confirm")
-async def confirm(request: Request, suggestion_id: int, user: SupervisorUser
+async def confirm(services: AppServices, suggestion_id: int, user: SupervisorUser
                   ) -> dict[str, Any]:
     def work() -> dict[str, Any]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(services.engine) as session:
             original = confirm_duplicate(session=session, suggestion_id=suggestion_id,
                                          actor=f"user:{user.username}")
             return {"original": original.tracking_code,
@@ -44,9 +45,9 @@ async def confirm(request: Request, suggestion_id: int, user: SupervisorUser
 
 
 @router.post("/duplicates/{suggestion_id}/dismiss")
-async def dismiss(request: Request, suggestion_id: int, user: StaffUser) -> dict[str, Any]:
+async def dismiss(services: AppServices, suggestion_id: int, user: StaffUser) -> dict[str, Any]:
     def work() -> None:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(services.engine) as session:
             dismiss_duplicate(session=session, suggestion_id=suggestion_id,
                               actor=f"user:{user.username}")
 

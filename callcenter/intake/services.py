@@ -27,9 +27,9 @@ from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
 from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.intake.models import DuplicateSuggestion
+from callcenter.outbox.writer import OutboxKind, enqueue
 from callcenter.reference.models import Neighbourhood
 from callcenter.reference.services import get_category
-from crm_bridge.outbox import OutboxKind, enqueue
 
 _OPEN = [str(s) for s in OPEN_STATUSES]
 

@@ -17,13 +17,12 @@ from fastapi.responses import JSONResponse
 from callcenter.cases.models import CitizenRequest
 from callcenter.citizens.models import Citizen
 from callcenter.db.engine import session_scope
+from callcenter.deps import AppServices
 from callcenter.errors import DomainError
 from callcenter.intake.http_input import parse_form, parse_json_object, read_limited
 from callcenter.intake.services import file_request
 from callcenter.open311 import services
-from callcenter.ratelimit import app_limiter, client_ip
-from callcenter.sms.messages import app_catalogue
-from callcenter.sms.notify import send_later
+from callcenter.ratelimit import client_ip
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_BODY_BYTES = 64 * 1024
@@ -41,18 +40,18 @@ def _from_domain(exc: DomainError) -> JSONResponse:
 
 
 @router.get("/services.json")
-async def list_services(request: Request) -> JSONResponse:
+async def list_services(request: Request, app: AppServices) -> JSONResponse:
     def work() -> list[dict[str, Any]]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(app.engine) as session:
             return services.service_list(session=session)
 
     return JSONResponse(await asyncio.to_thread(work))
 
 
 @router.get("/services/{code}.json")
-async def service_definition(request: Request, code: str) -> JSONResponse:
+async def service_definition(app: AppServices, code: str) -> JSONResponse:
     def work() -> dict[str, Any] | None:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(app.engine) as session:
             return services.service_definition(session=session, code=code)
 
     definition = await asyncio.to_thread(work)
@@ -61,11 +60,9 @@ async def service_definition(request: Request, code: str) -> JSONResponse:
 
 
 @router.post("/requests.json")
-async def post_request(request: Request) -> JSONResponse:
-    container = request.app.state.container
-    settings = container.settings
-    limiter = app_limiter(request, "open311.post",
-                          rate_per_minute=settings.open311_posts_per_minute)
+async def post_request(request: Request, app: AppServices) -> JSONResponse:
+    settings = app.settings
+    limiter = app.limiters.open311_post
     if not limiter.allow(f"ip:{client_ip(request)}"):
         return error(429, "too many requests", {"Retry-After": "60"})
     try:
@@ -88,7 +85,7 @@ async def post_request(request: Request) -> JSONResponse:
     name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p)
 
     def work() -> tuple[CitizenRequest, bool, str]:
-        with session_scope(container.engine) as session:
+        with session_scope(app.engine) as session:
             result = file_request(
                 session=session, phone=fields["phone"], channel=client.channel,
                 category_code=fields["service_code"],
@@ -106,17 +103,17 @@ async def post_request(request: Request) -> JSONResponse:
         filed, repeat, phone = await asyncio.to_thread(work)
     except DomainError as exc:
         return error(404 if exc.status_code == 404 else 400, exc.message)
-    catalogue = app_catalogue(container)
+    catalogue = app.sms_catalogue
     text = catalogue.render("repeat_contact" if repeat else "request_filed",
                             code=filed.tracking_code)
-    send_later(container, to=phone, body=text, request_id=filed.id)
+    app.sms.send_later(to=phone, body=text, request_id=filed.id)
     notice = "linked to your open request" if repeat else "request filed and referred"
     return JSONResponse([{"service_request_id": filed.tracking_code,
                           "service_notice": notice, "account_id": None}], status_code=201)
 
 
 @router.get("/requests.json")
-async def get_requests(request: Request) -> JSONResponse:
+async def get_requests(request: Request, app: AppServices) -> JSONResponse:
     q = request.query_params
     try:
         start = services.parse_when(q.get("start_date"), "start_date")
@@ -126,7 +123,7 @@ async def get_requests(request: Request) -> JSONResponse:
     codes = [c.strip() for c in (q.get("service_request_id") or "").split(",") if c.strip()]
 
     def work() -> list[dict[str, Any]]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=codes[:100],
                                           service_code=q.get("service_code"),
                                           status=q.get("status"), start=start, end=end)
@@ -139,9 +136,9 @@ async def get_requests(request: Request) -> JSONResponse:
 
 
 @router.get("/requests/{code}.json")
-async def get_request(request: Request, code: str) -> JSONResponse:
+async def get_request(request: Request, app: AppServices, code: str) -> JSONResponse:
     def work() -> list[dict[str, Any]]:
-        with session_scope(request.app.state.container.engine) as session:
+        with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=[code])
             return [services.as_service_request(session=session, request=r) for r in rows]
 

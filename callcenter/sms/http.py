@@ -11,10 +11,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from callcenter.db.engine import session_scope
+from callcenter.deps import AppServices
 from callcenter.errors import DomainError, InvalidInput
 from callcenter.intake.http_input import PayloadTooLarge, parse_form, read_limited
 from callcenter.sms.inbound import InboundSms, handle_inbound
-from callcenter.sms.messages import app_catalogue
 
 router = APIRouter(tags=["sms"])
 INBOUND_PATH = "/sms/twilio/inbound"
@@ -34,9 +34,8 @@ def _twiml(text: str) -> Response:
 
 
 @router.post(INBOUND_PATH)
-async def twilio_inbound(request: Request) -> Response:
-    container = request.app.state.container
-    settings = container.settings
+async def twilio_inbound(request: Request, services: AppServices) -> Response:
+    settings = services.settings
     raw = await read_limited(request, MAX_BODY_BYTES)
     params = parse_form(raw)
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
@@ -54,10 +53,10 @@ async def twilio_inbound(request: Request) -> Response:
     sms = InboundSms(message_sid=params["MessageSid"][:60], from_phone=params["From"],
                      to_phone=params["To"], body=body)
 
-    catalogue = app_catalogue(container)
+    catalogue = services.sms_catalogue
 
     def work() -> str:
-        with session_scope(container.engine) as session:
+        with session_scope(services.engine) as session:
             return handle_inbound(session=session, sms=sms, catalogue=catalogue,
                                   duplicate_window_hours=settings.duplicate_window_hours).reply
 

@@ -16,8 +16,9 @@ from fastapi.templating import Jinja2Templates
 
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.db.engine import session_scope
-from callcenter.ratelimit import app_limiter, client_ip
-from callcenter.sms.messages import app_catalogue, persian_digits
+from callcenter.deps import AppServices
+from callcenter.ratelimit import client_ip
+from callcenter.sms.messages import persian_digits
 from callcenter.status_page.services import public_status
 
 router = APIRouter(tags=["status"])
@@ -26,16 +27,16 @@ NOT_FOUND_FA = "درخواستی با این کد پیگیری یافت نشد. 
 LIMITED_FA = "تعداد درخواست‌های شما زیاد است. چند دقیقه دیگر دوباره تلاش کنید."
 
 
-async def _lookup(request: Request, code: str) -> tuple[int, dict[str, Any] | None, str]:
-    container = request.app.state.container
-    settings = container.settings
-    limiter = app_limiter(request, "status", rate_per_minute=settings.status_lookups_per_minute)
+async def _lookup(request: Request, services: AppServices, code: str
+                  ) -> tuple[int, dict[str, Any] | None, str]:
+    settings = services.settings
+    limiter = services.limiters.status
     if not limiter.allow(client_ip(request)):
         return 429, None, LIMITED_FA
-    catalogue = app_catalogue(container)
+    catalogue = services.sms_catalogue
 
     def work() -> dict[str, Any]:
-        with session_scope(container.engine) as session:
+        with session_scope(services.engine) as session:
             return public_status(session=session, code=code[:32], catalogue=catalogue,
                                  timezone=settings.timezone)
 
@@ -46,8 +47,8 @@ async def _lookup(request: Request, code: str) -> tuple[int, dict[str, Any] | No
 
 
 @router.get("/status/{code}.json")
-async def status_json(request: Request, code: str) -> JSONResponse:
-    status, item, message = await _lookup(request, code)
+async def status_json(request: Request, services: AppServices, code: str) -> JSONResponse:
+    status, item, message = await _lookup(request, services, code)
     headers = {"Retry-After": "60"} if status == 429 else None
     body = item if item is not None else {"error": "rate-limited" if status == 429
                                           else "no-such-request", "message": message}
@@ -55,8 +56,8 @@ async def status_json(request: Request, code: str) -> JSONResponse:
 
 
 @router.get("/status/{code}", response_class=HTMLResponse)
-async def status_html(request: Request, code: str) -> Response:
-    status, item, message = await _lookup(request, code)
+async def status_html(request: Request, services: AppServices, code: str) -> Response:
+    status, item, message = await _lookup(request, services, code)
     headers = {"Retry-After": "60"} if status == 429 else None
     context = {"item": item, "message": message,
                "code_fa": persian_digits(item["tracking_code"]) if item else ""}

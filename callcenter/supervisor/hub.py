@@ -12,14 +12,19 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import WebSocket
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from callcenter.agent_panel.hub import PanelHub
+from callcenter.agent_panel.presence import AgentBoard
 from callcenter.calls.events import CallEnded
+from callcenter.calls.queue_state import QueueView
 from callcenter.clock import utcnow
+from callcenter.notifier import Notifier
+from callcenter.settings import Settings
 from callcenter.stats.queries import today_report
 from callcenter.supervisor.board import live_picture, sync_board
 from callcenter.supervisor.live import LiveCalls
@@ -27,16 +32,22 @@ from callcenter.users.models import Role, User
 from callcenter.web.push import push_json
 
 log = logging.getLogger(__name__)
-HUB_KEY = "supervisor.hub"
 LIVE_DEBOUNCE = 0.1
 TICK_SECONDS = 2.0
 STATS_SECONDS = 15.0
 
 
 class SupervisorHub:
-    def __init__(self, container: Any, panel: PanelHub) -> None:
-        self._container = container
-        self.board = panel.board
+    """Supervisor sockets over the agents' board (shared with the panel hub) and the live
+    queue view (``queue_state``: None when no AMI bridge runs)."""
+
+    def __init__(self, *, settings: Settings, engine: Engine, notifier: Notifier,
+                 board: AgentBoard, queue_state: QueueView | None = None) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._notifier = notifier
+        self.queue_state = queue_state
+        self.board = board
         self.live = LiveCalls()
         self.names: dict[str, str] = {}
         self.last_stats: dict[str, Any] | None = None
@@ -46,12 +57,14 @@ class SupervisorHub:
         self._stats_pending = False
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._unsubscribe = container.notifier.subscribe(object, self.on_event)
+        self._unsubscribe: Callable[[], None] | None = None
         self.board.listen(lambda _presence: self.schedule_live())
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._unsubscribe is None:
+            self._unsubscribe = self._notifier.subscribe(object, self.on_event)
         if self._ticker is None:
             self._stopping = asyncio.Event()
             self._ticker = asyncio.ensure_future(self._tick_forever())
@@ -59,10 +72,13 @@ class SupervisorHub:
     async def stop(self) -> None:
         """Let work in flight finish (never cancel a store read mid-thread: its connection
         would outlive the engine's disposal), then stop."""
-        self._unsubscribe()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._ticker is not None:
             self._stopping.set()
             await self._ticker
+            self._ticker = None
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
 
@@ -103,14 +119,14 @@ class SupervisorHub:
     # -- what is pushed -----------------------------------------------------------------
 
     def picture(self) -> dict[str, Any]:
-        container = self._container
-        snapshot = container.queue_state.snapshot() if container.queue_state else None
+        queue_name = self._settings.queue_name
+        snapshot = self.queue_state.snapshot() if self.queue_state else None
         if snapshot is not None:
-            sync_board(self.board, snapshot, container.settings.queue_name)
+            sync_board(self.board, snapshot, queue_name)
         now = time.time()
         return live_picture(board=self.board, queue_snapshot=snapshot,
                             in_ivr=self.live.snapshot(now=now),
-                            queue_name=container.settings.queue_name, now=now,
+                            queue_name=queue_name, now=now,
                             names=self.names)
 
     async def push_live(self) -> None:
@@ -118,7 +134,7 @@ class SupervisorHub:
         await self.broadcast(self.picture())
 
     async def refresh_stats(self) -> dict[str, Any]:
-        settings, engine = self._container.settings, self._container.engine
+        settings, engine = self._settings, self._engine
 
         def load() -> tuple[dict[str, Any], dict[str, str]]:
             with Session(engine) as session:
@@ -165,12 +181,3 @@ class SupervisorHub:
     async def _later(delay: float, action: Any) -> None:
         await asyncio.sleep(delay)
         await action()
-
-
-def supervisor_hub(container: Any) -> SupervisorHub:
-    from callcenter.agent_panel.hub import panel_hub
-
-    hub = container.extras.get(HUB_KEY)
-    if hub is None:
-        hub = container.extras[HUB_KEY] = SupervisorHub(container, panel_hub(container))
-    return hub

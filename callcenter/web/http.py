@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from callcenter.web.templating import STATIC_DIR
+from callcenter.web.templates import STATIC_DIR
 
 router = APIRouter()
 router.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

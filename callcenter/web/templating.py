@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from callcenter.deps import get_services
 from callcenter.web.formatting import digits, duration, local_datetime, national, percent
 from callcenter.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue_for, translate
+from callcenter.web.templates import script_json
 
-WEB_DIR = Path(__file__).resolve().parent
-STATIC_DIR = WEB_DIR / "static"
 LANGUAGE_COOKIE = "cc_lang"
-TEMPLATES_KEY = "web.templates"
-
-
-def script_json(value: Any) -> str:
-    """JSON safe inside ``<script>``: no ``</script>`` or ``<!--`` can break out."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def language_of(request: Request) -> str:
@@ -33,22 +23,12 @@ def language_of(request: Request) -> str:
     return DEFAULT_LANGUAGE
 
 
-def templates(container: Any) -> Jinja2Templates:
-    """The app's template set, built once and kept on the container."""
-    found = container.extras.get(TEMPLATES_KEY)
-    if found is None:
-        found = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-        found.env.globals["tojson_safe"] = script_json
-        container.extras[TEMPLATES_KEY] = found
-    return found
-
-
 def render(request: Request, name: str, context: dict[str, Any], *,
            status_code: int = 200) -> HTMLResponse:
     """Render ``name`` with the language helpers; remembers a ``?lang=`` choice."""
-    container = request.app.state.container
+    services = get_services(request)
     lang = language_of(request)
-    tz = container.settings.timezone
+    tz = services.settings.timezone
     base: dict[str, Any] = {
         "lang": lang,
         "dir": "rtl" if lang == "fa" else "ltr",
@@ -67,7 +47,7 @@ def render(request: Request, name: str, context: dict[str, Any], *,
         base["boot_json"] = script_json({"csrf": user.csrf_token, "lang": lang,
                                          "strings": base["strings"],
                                          **context.get("boot", {})})
-    response = templates(container).TemplateResponse(
+    response = services.templates.TemplateResponse(
         request, name, {**base, **context}, status_code=status_code
     )
     if request.query_params.get("lang") in LANGUAGES:

@@ -1,5 +1,6 @@
-"""A real ``callcenter serve`` (uvicorn, temp SQLite, environment "test") and Debian's
-chromium driven by Playwright for Python (never a downloaded browser)."""
+"""A real ``callcenter serve`` with the test hooks (``tests/support/serve_hooked.py``:
+uvicorn, temp SQLite, environment "test") and Debian's chromium driven by Playwright for
+Python (never a downloaded browser)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from callcenter.app import prepare_store
+from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.users.services import create_user
 
@@ -66,8 +67,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "callcenter.cli", "serve", "--port", str(port),
-             "--log-level", "warning"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [sys.executable, str(REPO / "tests" / "support" / "serve_hooked.py"),
+             "--port", str(port), "--log-level", "warning"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -38,12 +38,13 @@ from callcenter.ami.bridge import AmiBridge
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status, create_request
 from callcenter.clock import utcnow
-from callcenter.followups.engine import EngineConfig, FollowupEngine
+from callcenter.followups.config import RunnerConfig
 from callcenter.followups.models import ContactAttempt, Task, TaskKind
 from callcenter.followups.policy import build_policy
+from callcenter.followups.runner import FollowupRunner
+from callcenter.outbox.models import OutboxItem
 from callcenter.reference.hours import Holidays
 from callcenter.sms.service import LogTransport, RecordingSmsService
-from crm_bridge.models import OutboxItem
 
 ANSWER_TO_RATING = 19.0  # seconds from the answer to pressing "4"
 RATING_TO_FIXED = 2.3  # + the 0.2 s a key press takes
@@ -109,9 +110,9 @@ async def test_no_sms_reply_leads_to_a_survey_call_where_4_then_2_reopens_the_re
         always_open = build_policy(zone="Asia/Tehran", opens=time(0), closes=time(23, 59, 59),
                                    open_on_friday=True, cap=5, period=timedelta(days=7),
                                    holidays=Holidays(yearly=frozenset(), dated=frozenset()))
-        engine = FollowupEngine(
+        engine = FollowupRunner(
             engine=bridge.engine, policy=always_open, clock=clock, actions=amis.actions,
-            config=EngineConfig(survey_delay=timedelta(0), reply_window=timedelta(hours=1)),
+            config=RunnerConfig(survey_delay=timedelta(0), reply_window=timedelta(hours=1)),
             sms=RecordingSmsService(transport=LogTransport(), engine=bridge.engine,
                                     from_number="+98137"))
         first = await engine.run_due()

@@ -8,16 +8,16 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from support.fake_shahrbin import Answer, RecordingServer
 
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import change_status
 from callcenter.clock import utcnow
 from callcenter.intake.services import file_request
+from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
 from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
 from crm_bridge.deliverer import OutboxDeliverer
-from crm_bridge.fakes import Answer, RecordingServer
-from crm_bridge.models import OutboxItem, OutboxState
 from crm_bridge.outbox import dead_letters, replay
 
 

@@ -19,20 +19,21 @@ from callcenter.ami.actions import OriginateResult
 from callcenter.ami.exceptions import OriginateFailed
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status, create_request
-from callcenter.followups.engine import EngineConfig, FollowupEngine
+from callcenter.followups.config import RunnerConfig
 from callcenter.followups.models import ContactAttempt, Task, TaskKind
 from callcenter.followups.policy import build_policy
+from callcenter.followups.runner import FollowupRunner
 from callcenter.followups.surveys import store_answer
+from callcenter.outbox.models import OutboxItem
 from callcenter.reference.hours import Holidays
 from callcenter.sms.service import RecordingSmsService
-from crm_bridge.models import OutboxItem
 
 T0 = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
 POLICY = build_policy(zone="Asia/Tehran", opens=datetime.min.time().replace(hour=9),
                       closes=datetime.min.time().replace(hour=20), open_on_friday=False,
                       cap=3, period=timedelta(days=7),
                       holidays=Holidays(yearly=frozenset(), dated=frozenset()))
-CONFIG = EngineConfig(survey_delay=timedelta(hours=1), reply_window=timedelta(hours=24),
+CONFIG = RunnerConfig(survey_delay=timedelta(hours=1), reply_window=timedelta(hours=24),
                       call_backoff=timedelta(minutes=30), lease=timedelta(minutes=5))
 
 
@@ -87,9 +88,9 @@ def sms_service(engine: Engine, transport: CountingTransport) -> RecordingSmsSer
 
 
 def make_engine(engine: Engine, clock: Clock, *, sms: Any = None, actions: Any = None,
-                queue_state: Any = None, config: EngineConfig = CONFIG,
-                owner: str = "test") -> FollowupEngine:
-    return FollowupEngine(engine=engine, config=config, policy=POLICY, sms=sms,
+                queue_state: Any = None, config: RunnerConfig = CONFIG,
+                owner: str = "test") -> FollowupRunner:
+    return FollowupRunner(engine=engine, config=config, policy=POLICY, sms=sms,
                           actions=actions, queue_state=queue_state, clock=clock, owner=owner)
 
 
@@ -329,7 +330,7 @@ async def test_auto_callback_rings_a_free_agent_then_the_citizen(
                      created_at=T0, call_linkedid="1700.1"))
     session.commit()
     actions = FakeActions(["answer"])
-    config = EngineConfig(auto_callbacks=True)
+    config = RunnerConfig(auto_callbacks=True)
     agents = FreeAgents(member("PJSIP/2101", paused=True), member("PJSIP/2102"))
     runner = make_engine(engine, Clock(T0), actions=actions, queue_state=agents,
                          config=config)
@@ -352,7 +353,7 @@ async def test_callbacks_wait_when_no_agent_is_free_or_auto_is_off(
     busy = FreeAgents(member("PJSIP/2101", in_call=True, device_state="inuse"))
     actions = FakeActions([])
     on = make_engine(engine, Clock(T0), actions=actions, queue_state=busy,
-                     config=EngineConfig(auto_callbacks=True))
+                     config=RunnerConfig(auto_callbacks=True))
     assert (await on.run_due()).outcomes == {"no-free-agent": 1}
     off = make_engine(engine, Clock(T0), actions=actions,
                       queue_state=FreeAgents(member("PJSIP/2101")))
@@ -387,7 +388,7 @@ def test_two_instances_with_their_own_engines_send_each_survey_exactly_once(
         own = build_engine(url)
         runner = make_engine(own, Clock(T0 + timedelta(hours=1)),
                              sms=sms_service(own, transport), owner=owner,
-                             config=EngineConfig(batch=7, survey_delay=timedelta(hours=1)))
+                             config=RunnerConfig(batch=7, survey_delay=timedelta(hours=1)))
         barrier.wait()
         for _ in range(12):
             reports.append(asyncio.run(runner.run_due()).as_dict())
@@ -454,7 +455,7 @@ async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list
     clock = Clock(T0)
     runner = make_engine(engine, clock, actions=actions,
                          queue_state=FreeAgents(member("PJSIP/2101")),
-                         config=EngineConfig(auto_callbacks=True))
+                         config=RunnerConfig(auto_callbacks=True))
     for _ in range(4):
         await runner.run_due()
         clock.now += timedelta(minutes=5)

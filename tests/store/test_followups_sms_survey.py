@@ -11,18 +11,19 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from support.fake_shahrbin import Answer, RecordingServer
 from twilio.request_validator import RequestValidator
 
 from callcenter.app import create_app
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status, create_request
-from callcenter.followups.engine import EngineConfig, FollowupEngine
+from callcenter.followups.config import RunnerConfig
 from callcenter.followups.models import Task
 from callcenter.followups.policy import build_policy
+from callcenter.followups.runner import FollowupRunner
 from callcenter.reference.hours import Holidays
 from callcenter.settings import Settings
-from callcenter.sms.wiring import build_sms
-from crm_bridge.fakes import Answer, RecordingServer
+from callcenter.sms.build import build_sms
 
 TOKEN = "test-twilio-token"
 SID = "AC" + "0" * 32
@@ -54,7 +55,7 @@ async def test_sms_survey_reaches_twilio_and_a_signed_reply_closes_the_request(
                               closes=datetime.min.time().replace(hour=20),
                               open_on_friday=False, cap=3, period=timedelta(days=7),
                               holidays=Holidays(yearly=frozenset(), dated=frozenset()))
-        runner = FollowupEngine(engine=engine, config=EngineConfig(survey_delay=timedelta(0)),
+        runner = FollowupRunner(engine=engine, config=RunnerConfig(survey_delay=timedelta(0)),
                                 policy=policy, sms=build_sms(settings, engine),
                                 clock=lambda: T0 + timedelta(minutes=1))
         report = await runner.run_due()
@@ -75,7 +76,7 @@ async def test_sms_survey_reaches_twilio_and_a_signed_reply_closes_the_request(
         reply = await client.post("/sms/twilio/inbound", content=urlencode(params), headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": signature})
-    app.state.container.engine.dispose()
+    app.state.services.engine.dispose()
     assert reply.status_code == 200
     session.expire_all()
     stored = session.get(CitizenRequest, request.id)

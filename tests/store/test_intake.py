@@ -16,7 +16,7 @@ from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, o
 from callcenter.intake.exceptions import SuggestionDecided
 from callcenter.intake.models import DuplicateSuggestion, SuggestionState
 from callcenter.intake.services import file_request, timeline
-from crm_bridge.models import OutboxItem
+from callcenter.outbox.models import OutboxItem
 
 
 def _id(row: DuplicateSuggestion | CitizenRequest) -> int:

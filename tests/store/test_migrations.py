@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from callcenter.app import prepare_store
+from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine
 from callcenter.db.metadata import metadata
 from callcenter.db.migrate import current_revision

@@ -106,7 +106,7 @@ async def test_calls_whose_hangups_were_lost_are_all_recorded_within_one_period(
         for event in stream:
             peer.writer.write(block(event))
         await peer.writer.drain()
-        routed = sum(1 for e in stream if e["Event"] in bridge.tracker.handled_events)
+        routed = sum(1 for e in stream if e["Event"] in bridge.tracker.events)
         await until(lambda: bridge.tracker.events_seen >= routed, 10)
         await until(lambda: bridge.resyncs >= 3, 5)  # reconciles while Asterisk lists them
         assert ended == [] and bridge.tracker.active_calls == len(linkedids)

@@ -122,7 +122,7 @@ def test_open_requests_exclude_closed_ones(session: Session) -> None:
 def test_status_changes_reach_the_shahrbin_outbox_once(session: Session) -> None:
     """Filing gives one "created" item via intake; each later change one "status" item;
     a change that came from Shahrbin itself is not sent back."""
-    from crm_bridge.outbox import OutboxItem
+    from callcenter.outbox.models import OutboxItem
 
     request = create_request(session=session, phone="09131234567", channel="phone",
                              category_code="waste")

@@ -37,7 +37,7 @@ async def client(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://testserver"
     ) as test_client:
         yield test_client
-    app.state.container.engine.dispose()
+    app.state.services.engine.dispose()
 
 
 async def _post(client: Client, params: dict[str, str], *, token: str = TOKEN,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from callcenter.ami.subscriptions import RESYNC_ANSWERS, EventRouter, subscriptions
+from callcenter.ami.subscriptions import EventRouter, subscriptions
 from callcenter.calls.events import CallEnded
 from callcenter.calls.queue_state import QueueState
 from callcenter.calls.replay import load_events
@@ -22,12 +22,12 @@ def routed_to(table: dict[str, list[Any]], feed: Any) -> set[str]:
 def test_the_bridge_subscribes_to_exactly_what_the_tracker_handles() -> None:
     tracker, queue_state = CallTracker(), QueueState()
     table = subscriptions(tracker=tracker, queue_state=queue_state)
-    assert routed_to(table, tracker.feed) == tracker.handled_events
-    assert routed_to(table, queue_state.feed) == queue_state.handled_events - RESYNC_ANSWERS
-    assert set(table) == tracker.handled_events | (queue_state.handled_events - RESYNC_ANSWERS)
+    assert routed_to(table, tracker.feed) == tracker.events
+    assert routed_to(table, queue_state.feed) == queue_state.live_events
+    assert set(table) == tracker.events | queue_state.live_events
     # Before: these had tracker handlers but no subscription (replay and live differed).
     for name in ("DialState", "HangupRequest", "SoftHangupRequest", "MusicOnHoldStart"):
-        assert (name in tracker.handled_events) == (name in table), name
+        assert (name in tracker.events) == (name in table), name
     for name in ("Newchannel", "Hangup", "DialBegin", "BridgeEnter", "AttendedTransfer",
                  "VarSet", "AgentCalled", "QueueCallerJoin", "QueueMemberPause"):  # fmt: skip
         assert name in table, name

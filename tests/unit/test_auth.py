@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
-from test_panels_fixtures import (
+from support.panels import (
     PASSWORD,
     Panels,
     build_panels,
@@ -16,13 +15,6 @@ from test_panels_fixtures import (
 )
 
 from callcenter.auth.ratelimit import LoginRateLimiter
-
-
-@pytest.fixture
-def panels(empty_database_url: str, tmp_path: Path) -> Iterator[Panels]:
-    """The app on each backend (SQLite, and PostgreSQL when configured), staff created."""
-    yield from build_panels(empty_database_url, tmp_path)
-
 
 HTML_ROUTES = ["/agent", "/supervisor"]
 API_GETS = ["/api/cases", "/api/cases/1234567", "/api/tasks", "/api/supervisor/live",
@@ -65,7 +57,7 @@ def test_login_sets_hardened_session_cookie(panels: Panels) -> None:
 
 def test_secure_flag_in_production(tmp_path: Path) -> None:
     from starlette.responses import Response
-    from test_panels_fixtures import settings_for
+    from support.panels import settings_for
 
     from callcenter.auth.sessions import SessionCodec, SessionData
 
@@ -190,7 +182,7 @@ def test_deactivated_user_loses_session_at_once(panels: Panels) -> None:
 
     client = panels.client
     panels.as_user("ali")
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         user = session.get(User, panels.user_ids["ali"])
         assert user is not None
         user.active = False

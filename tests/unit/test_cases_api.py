@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from test_panels_fixtures import Panels, build_panels
-
-
-@pytest.fixture
-def panels(empty_database_url: str, tmp_path: Path) -> Iterator[Panels]:
-    yield from build_panels(empty_database_url, tmp_path)
+from support.panels import Panels
 
 
 def file(panels: Panels, headers: dict[str, str], phone: str, category: str) -> str:

@@ -20,11 +20,10 @@ from callcenter.auth.services import SignedInUser
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.services import find_citizen, set_opt_out
 from callcenter.intake.services import file_request
+from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
-from callcenter.sms.notify import drain
 from callcenter.sms.service import LogTransport, RecordingSmsService
 from crm_bridge.inbound import sign
-from crm_bridge.models import OutboxItem, OutboxState
 
 SECRET = "webhook-secret-for-tests"
 Client = httpx.AsyncClient
@@ -33,7 +32,7 @@ Client = httpx.AsyncClient
 class Env:
     def __init__(self, app: FastAPI, client: Client, code: str) -> None:
         self.app, self.client, self.code = app, client, code
-        self.engine = app.state.container.engine
+        self.engine = app.state.services.engine
 
     async def post(self, data: Any, *, secret: str = SECRET, ts: int | None = None,
                    raw: bytes | None = None, signature: str | None = None) -> httpx.Response:
@@ -64,11 +63,11 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'c.db'}",
                         shahrbin_webhook_secret=SECRET)
     app = create_app(settings, start_parts=False)
-    container = app.state.container
-    container.sms = RecordingSmsService(transport=LogTransport(), engine=container.engine,
+    services = app.state.services
+    services.sms.service = RecordingSmsService(transport=LogTransport(), engine=services.engine,
                                         from_number="+98137")
     async with app.router.lifespan_context(app):
-        with Session(container.engine) as s:
+        with Session(services.engine) as s:
             code = file_request(session=s, phone="09131234567", channel="app",
                                 category_code="waste").request.tracking_code
             s.commit()
@@ -86,7 +85,7 @@ async def test_signed_update_changes_status_and_texts_the_citizen(env: Env) -> N
     history line by 'shahrbin', and a Persian status SMS to the citizen."""
     resp = await env.post(_update(env.code))
     assert resp.status_code == 200 and resp.json()["changed"] is True
-    await drain(env.app.state.container)
+    await env.app.state.services.sms.drain()
     assert env.status() == "in_progress"
     assert any("در حال رسیدگی" in t for t in env.texts())
 
@@ -121,7 +120,7 @@ async def test_replayed_update_changes_nothing_more(env: Env) -> None:
     """Tried: the same signed update delivered three times; expect one status change, one
     SMS, and 'changed' false for the replays."""
     answers = [(await env.post(_update(env.code))).json()["changed"] for _ in range(3)]
-    await drain(env.app.state.container)
+    await env.app.state.services.sms.drain()
     assert answers == [True, False, False]
     assert sum("در حال رسیدگی" in t for t in env.texts()) == 1
 
@@ -158,7 +157,7 @@ async def test_opted_out_citizen_gets_no_status_sms(env: Env) -> None:
         set_opt_out(session=s, citizen=citizen, opted_out=True)
         s.commit()
     assert (await env.post(_update(env.code))).status_code == 200
-    await drain(env.app.state.container)
+    await env.app.state.services.sms.drain()
     assert env.status() == "in_progress" and env.texts() == []
 
 

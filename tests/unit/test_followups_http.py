@@ -3,13 +3,12 @@ click-to-call, manual survey answers, closing a task."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
-from test_panels_fixtures import Panels, build_panels
+from support.panels import Panels
 
 from callcenter.ami.actions import OriginateResult
 from callcenter.cases.models import CitizenRequest, RequestStatus
@@ -33,17 +32,17 @@ class Actions:
 
 
 @pytest.fixture
-def panels(empty_database_url: str, tmp_path: Path) -> Iterator[Panels]:
+def panel_settings() -> dict[str, Any]:
     # Calling hours around the clock, every day: the test must not depend on when it runs.
     overrides: dict[str, Any] = {"calling_hours_start": "00:00:00",
                                  "calling_hours_end": "23:59:59", "calling_on_friday": True}
     if "holidays_file" in Settings.model_fields:
         overrides["holidays_file"] = NO_HOLIDAYS
-    yield from build_panels(empty_database_url, tmp_path, **overrides)
+    return overrides
 
 
 def survey_task(panels: Panels) -> tuple[int, int]:
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         request = create_request(session=session, phone="09131234567", channel="app",
                                  category_code="parks")
         change_status(session=session, request=request, to_status=RequestStatus.RESOLVED,
@@ -61,7 +60,7 @@ def test_agent_enters_survey_answers_and_not_fixed_reopens(panels: Panels) -> No
                                   json={"rating": 4, "fixed": False}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json() == {"task_id": task_id, "request_status": "reopened"}
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         request = session.get(CitizenRequest, request_id)
         assert request is not None and request.status == RequestStatus.REOPENED
         kinds = sorted(t.kind for t in session.exec(select(Task)).all())
@@ -74,7 +73,7 @@ def test_agent_enters_survey_answers_and_not_fixed_reopens(panels: Panels) -> No
 def test_click_to_call_rings_the_signed_in_agents_extension(panels: Panels) -> None:
     task_id, _ = survey_task(panels)
     actions = Actions()
-    panels.container.ami_actions = actions
+    panels.services.ami_actions = actions
     response = panels.client.post(f"/api/followups/{task_id}/call",
                                   headers=panels.as_user("reza"))
     assert response.status_code == 200, response.text

@@ -32,7 +32,7 @@ async def app_and_client(tmp_path: Path) -> AsyncIterator[tuple[Engine, Client]]
     async with app.router.lifespan_context(app), Client(
         transport=transport, base_url="http://testserver"
     ) as client:
-        yield app.state.container.engine, client
+        yield app.state.services.engine, client
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 from starlette.websockets import WebSocketDisconnect
-from test_panels_fixtures import Panels, build_panels, ringing
+from support.panels import Panels, ringing
 
 from callcenter.calls.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
@@ -19,11 +17,6 @@ from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.followups.models import Task
 from callcenter.followups.services import create_task
-
-
-@pytest.fixture
-def panels(empty_database_url: str, tmp_path: Path) -> Iterator[Panels]:
-    yield from build_panels(empty_database_url, tmp_path)
 
 
 def next_of_type(ws: Any, kind: str, limit: int = 10) -> dict[str, Any]:
@@ -44,7 +37,7 @@ def full_pop(ws: Any) -> dict[str, Any]:
 
 def seed_history(panels: Panels) -> str:
     """An earlier call and an open request of the caller 0913 123 4567."""
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         request = create_request(session=session, phone="+989131234567", channel="sms",
                                  category_code="waste", description="زباله")
         session.add(Call(linkedid="old.1", uniqueid="old.1", caller="09131234567",
@@ -135,7 +128,7 @@ def test_file_request_from_pop_is_linked_to_the_call(panels: Panels) -> None:
     assert response.status_code == 200, response.text
     saved = response.json()
     assert saved["created"] is True and saved["department_code"] == "parks"
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         request = session.exec(select(CitizenRequest).where(
             CitizenRequest.tracking_code == saved["tracking_code"])).one()
         assert request.channel == "phone" and request.description == "درخت افتاده"
@@ -189,7 +182,7 @@ class FakeActions:
 
 def test_queue_login_break_resume_and_wrap_up(panels: Panels) -> None:
     actions = FakeActions()
-    panels.container.ami_actions = actions
+    panels.services.ami_actions = actions
     client = panels.client
     headers = panels.as_user("ali")
     with client.websocket_connect("/agent/ws") as ws:
@@ -234,14 +227,14 @@ def test_walk_in_request(panels: Panels) -> None:
         "phone": "+98 913 111 2233", "category_code": "streets", "description": "چاله",
         "neighbourhood_code": None, "citizen_name": None})
     assert response.status_code == 200, response.text
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         request = session.exec(select(CitizenRequest).where(
             CitizenRequest.tracking_code == response.json()["tracking_code"])).one()
     assert request.channel == "walk_in" and request.category_code == "streets"
 
 
 def test_task_lists_and_reassignment(panels: Panels) -> None:
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         mine = create_task(session=session, kind="callback",
                            assigned_user_id=panels.user_ids["ali"])
         theirs = create_task(session=session, kind="survey_call",
@@ -294,7 +287,7 @@ def test_supervisor_live_picture_follows_queue_and_calls(panels: Panels) -> None
 
 def test_supervisor_today_and_callback_action(panels: Panels) -> None:
     now = utcnow()
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         for i, (outcome, wait, talk) in enumerate([("answered", 5, 100), ("answered", 40, 200),
                                                    ("abandoned", 70, None), ("ivr_only", 0, 0)]):
             session.add(Call(linkedid=f"T{i}", uniqueid=f"T{i}", caller="09131234567",
@@ -315,7 +308,7 @@ def test_supervisor_today_and_callback_action(panels: Panels) -> None:
     again = client.post("/api/supervisor/callbacks", headers=headers, json={"linkedid": "T2"})
     assert again.status_code == 409
     assert client.get("/api/supervisor/today").json()["abandoned"][0]["callback_task"] is True
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         task = session.exec(select(Task).where(Task.call_linkedid == "T2")).one()
     assert task.kind == "callback" and task.citizen_id is not None
     page = client.get("/supervisor")

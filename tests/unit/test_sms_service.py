@@ -11,16 +11,16 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from support.fake_shahrbin import Answer, RecordingServer
 
-from callcenter.app import prepare_store
+from callcenter.compose import prepare_store
 from callcenter.db.engine import build_engine
 from callcenter.settings import Settings
+from callcenter.sms.build import build_sms
 from callcenter.sms.messages import load_catalogue
 from callcenter.sms.models import SmsMessage, SmsStatus
 from callcenter.sms.service import RecordingSmsService
 from callcenter.sms.twilio_transport import TwilioTransport
-from callcenter.sms.wiring import build_sms
-from crm_bridge.fakes import Answer, RecordingServer
 
 SID = "AC" + "0" * 32
 CREATED = {"sid": "SM" + "1" * 32, "status": "queued", "body": "x"}

@@ -27,7 +27,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[Client, str, str]]:
                         status_lookups_per_minute=5)
     app = create_app(settings, start_parts=False)
     async with app.router.lifespan_context(app):
-        with Session(app.state.container.engine) as s:
+        with Session(app.state.services.engine) as s:
             request = file_request(session=s, phone="09131234567", channel="app",
                                    category_code="parks", citizen_name="مریم احمدی",
                                    description="شیر آب پارک شکسته؛ تماس ۰۹۱۲۰۰۰۰۰۰۰")

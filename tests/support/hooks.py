@@ -1,7 +1,9 @@
-"""Test-only hooks (``settings.environment == "test"``; 404 otherwise, hidden from the
-OpenAPI document): publish a tracker event on the app's notifier, or feed the queue
-state an AMI event, as the AMI bridge would. Browser tests and the screen-pop
-benchmark drive the panels through these when no PBX is running."""
+"""Test-only hooks, mounted only by tests (``create_app(..., extra_routers=[router])``,
+or ``tests/support/serve_hooked.py`` for a served app) and only answering when
+``settings.environment == "test"`` (404 otherwise, hidden from the OpenAPI document):
+publish a tracker event on the app's notifier, or feed the queue state an AMI event, as
+the AMI bridge would. Browser tests and the screen-pop benchmark drive the panels
+through these when no PBX is running."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from fastapi import APIRouter, HTTPException, Request
 
 from callcenter.calls import events as call_events
 from callcenter.calls.queue_state import QueueState
+from callcenter.compose import Services
+from callcenter.deps import get_services
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,11 +30,11 @@ EVENT_TYPES: dict[str, type] = {
 _TUPLES = {"ivr_path", "parties", "transfers"}
 
 
-def _guard(request: Request) -> Any:
-    container = request.app.state.container
-    if container.settings.environment != "test":
+def _guard(request: Request) -> Services:
+    services = get_services(request)
+    if services.settings.environment != "test":
         raise HTTPException(404, "Not Found")
-    return container
+    return services
 
 
 def build_event(name: str, body: dict[str, Any]) -> Any:
@@ -53,9 +57,9 @@ def build_event(name: str, body: dict[str, Any]) -> Any:
 
 @router.post("/test/events/{name}")
 async def publish_event(name: str, request: Request) -> dict[str, Any]:
-    container = _guard(request)
+    services = _guard(request)
     event = build_event(name, await request.json())
-    container.notifier.publish(event)
+    services.notifier.publish(event)
     return {"published": name, "at": event.at}
 
 
@@ -63,20 +67,21 @@ async def publish_event(name: str, request: Request) -> dict[str, Any]:
 async def publish_events(request: Request) -> dict[str, Any]:
     """Publish a batch in one go, as the bridge does when one AMI read holds many events;
     each event's ``at`` is the instant it is published."""
-    container = _guard(request)
+    services = _guard(request)
     batch = await request.json()
     for item in batch:
         body = {**item.get("body", {}), "at": None}
         del body["at"]
-        container.notifier.publish(build_event(str(item.get("name")), body))
+        services.notifier.publish(build_event(str(item.get("name")), body))
     return {"published": len(batch)}
 
 
 @router.post("/test/queue-events")
 async def feed_queue(request: Request) -> dict[str, Any]:
-    container = _guard(request)
-    if container.queue_state is None:
-        container.queue_state = QueueState()
+    services = _guard(request)
+    if services.queue_state is None:
+        # No AMI bridge in this app: stand in for its queue state, wired as compose would.
+        services.queue_state = services.supervisor_hub.queue_state = QueueState()
     for event in await request.json():
-        container.queue_state.feed({k: str(v) for k, v in event.items()})
-    return {"queues": list(container.queue_state.queues)}
+        services.queue_state.feed({k: str(v) for k, v in event.items()})
+    return {"queues": list(services.queue_state.queues)}

@@ -1,4 +1,4 @@
-"""``build_sms``: the SMS service from settings (called by ``callcenter/wiring.py``)."""
+"""``build_sms``: the SMS service from settings (``compose``, the CLI, classic AGI)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The follow-up engine: one pass schedules surveys, settles answers, claims due tasks
+"""The follow-up runner: one pass schedules surveys, settles answers, claims due tasks
 and runs each through its channel (``channels.py``). APScheduler wakes it
-(``install_followups``); ``callcenter followups run-due`` runs one pass by hand.
+(``compose`` adds the job, ``install_job``); ``callcenter followups run-due`` runs one
+pass by hand.
 
 Store work runs in worker threads (sync sessions must not block the loop); sends are
 awaited on the loop. Each task moves through explicit states:
@@ -27,71 +28,28 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
-from callcenter.followups.channels import Channels, LostClaim
+from callcenter.followups.channels import Channels
+from callcenter.followups.config import RunnerConfig
 from callcenter.followups.models import TaskKind
-from callcenter.followups.policy import ContactPolicy, build_policy
+from callcenter.followups.policy import ContactPolicy
+from callcenter.followups.ports import Originator, QueueView, SurveySms
+from callcenter.followups.steps import LostClaim
 from callcenter.followups.store import TaskView, claim_due, load_view
 from callcenter.followups.surveys import schedule_surveys, settle_answered
-from callcenter.reference.hours import Holidays
-from callcenter.settings import Settings
-
-if TYPE_CHECKING:
-    from callcenter.app import Container
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 JOB_ID = "followups"
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    lease: timedelta = timedelta(minutes=5)
-    batch: int = 20
-    survey_delay: timedelta = timedelta(hours=2)
-    reply_window: timedelta = timedelta(hours=24)
-    lookback: timedelta = timedelta(days=7)
-    call_backoff: timedelta = timedelta(hours=1)
-    call_max_attempts: int = 3
-    result_wait: timedelta = timedelta(minutes=15)
-    callback_retry: timedelta = timedelta(minutes=5)
-    auto_callbacks: bool = False
-    queue_name: str = "citizen-requests"
-    trunk: str = "citizens"
-    context: str = "outbound"
-    caller_id: str = "137"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EngineConfig:
-        return cls(
-            lease=timedelta(seconds=settings.followups_lease_seconds),
-            batch=settings.followups_batch_size,
-            survey_delay=timedelta(hours=settings.survey_sms_delay_hours),
-            reply_window=timedelta(hours=settings.survey_reply_window_hours),
-            lookback=timedelta(hours=settings.survey_lookback_hours),
-            call_backoff=timedelta(minutes=settings.survey_call_backoff_minutes),
-            call_max_attempts=settings.survey_call_max_attempts,
-            result_wait=timedelta(minutes=settings.survey_call_result_wait_minutes),
-            auto_callbacks=settings.auto_callbacks, queue_name=settings.queue_name,
-            trunk=settings.outbound_trunk, context=settings.outbound_context,
-            caller_id=settings.outbound_caller_id,
-        )
-
-
-def policy_from_settings(settings: Settings) -> ContactPolicy:
-    return build_policy(zone=settings.timezone, opens=settings.calling_hours_start,
-                        closes=settings.calling_hours_end,
-                        open_on_friday=settings.calling_on_friday, cap=settings.contact_cap,
-                        period=timedelta(hours=settings.contact_cap_period_hours),
-                        holidays=Holidays.load(settings.holidays_file))
 
 
 @dataclass
@@ -111,13 +69,14 @@ class RunReport:
                 "claimed": self.claimed, **self.outcomes}
 
 
-class FollowupEngine:
+class FollowupRunner:
     """Runs due follow-ups. ``sms``/``actions``/``queue_state`` may be None: the kinds
     that need them are then left for later (or for the agents)."""
 
     def __init__(
-        self, *, engine: Engine, config: EngineConfig, policy: ContactPolicy,
-        sms: Any = None, actions: Any = None, queue_state: Any = None,
+        self, *, engine: Engine, config: RunnerConfig, policy: ContactPolicy,
+        sms: SurveySms | None = None, actions: Originator | None = None,
+        queue_state: QueueView | None = None,
         clock: Callable[[], datetime] = utcnow, owner: str | None = None,
     ) -> None:
 
@@ -141,7 +100,7 @@ class FollowupEngine:
 
         return await asyncio.to_thread(run)
 
-    def engine_kinds(self) -> list[str]:
+    def runner_kinds(self) -> list[str]:
         kinds: list[str] = [TaskKind.SURVEY_SMS]
         if self.actions is not None:
             kinds.append(TaskKind.SURVEY_CALL)
@@ -150,7 +109,7 @@ class FollowupEngine:
         return kinds
 
     async def run_due(self) -> RunReport:
-        """One pass; passes of one engine never overlap (APScheduler also coalesces)."""
+        """One pass; passes of one runner never overlap (APScheduler also coalesces)."""
         async with self._lock:
             report = RunReport()
             self.channels.used_agents.clear()
@@ -161,7 +120,7 @@ class FollowupEngine:
             report.settled = await self.db(lambda s: settle_answered(session=s, now=now))
             ids = await self.db(lambda s: claim_due(
                 session=s, owner=self.owner, now=now, lease=cfg.lease,
-                kinds=self.engine_kinds(), limit=cfg.batch))
+                kinds=self.runner_kinds(), limit=cfg.batch))
             report.claimed = len(ids)
             for task_id in ids:
                 view = await self.db(lambda s, i=task_id: load_view(  # type: ignore[misc]
@@ -192,25 +151,8 @@ class FollowupEngine:
         return await self.channels.release(view, reason="not-automatic")
 
 
-def build_engine_for(container: Container) -> FollowupEngine:
-    settings = container.settings
-    return FollowupEngine(
-        engine=container.engine, config=EngineConfig.from_settings(settings),
-        policy=policy_from_settings(settings), sms=container.sms,
-        actions=container.ami_actions, queue_state=container.queue_state,
-    )
-
-
-def install_followups(container: Container) -> FollowupEngine | None:
-    """Build the engine and add its APScheduler job (call from ``wiring.telephony_parts``
-    after the AMI part and the SMS service are on the container)."""
-    settings = container.settings
-    scheduler = container.extras.get("scheduler")
-    if not settings.followups_enabled or scheduler is None:
-        return None
-    engine = build_engine_for(container)
-    container.extras["followups"] = engine
-    scheduler.add_job(engine.run_due, "interval", id=JOB_ID,
-                      seconds=settings.followups_interval_seconds, max_instances=1,
-                      coalesce=True, replace_existing=True)
-    return engine
+def install_job(*, scheduler: AsyncIOScheduler, runner: FollowupRunner,
+                interval_seconds: float) -> None:
+    """Wake ``runner.run_due`` every ``interval_seconds`` (never two passes at once)."""
+    scheduler.add_job(runner.run_due, "interval", id=JOB_ID, seconds=interval_seconds,
+                      max_instances=1, coalesce=True, replace_existing=True)

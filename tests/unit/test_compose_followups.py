@@ -1,4 +1,4 @@
-"""Follow-ups wiring: the APScheduler job, the settings block, the operators' CLI."""
+"""Follow-ups as composed: the APScheduler job, the settings block, the operators' CLI."""
 
 from __future__ import annotations
 
@@ -12,59 +12,63 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from callcenter.app import Container, prepare_store
 from callcenter.cases.models import RequestStatus
 from callcenter.cases.services import change_status, create_request
 from callcenter.cli import app as cli_app
+from callcenter.compose import Composition, compose, prepare_store
 from callcenter.db.engine import build_engine, session_scope
-from callcenter.followups.engine import JOB_ID, EngineConfig, install_followups
-from callcenter.notifier import Notifier
-from callcenter.runtime import Runtime
+from callcenter.followups.config import RunnerConfig
+from callcenter.followups.runner import JOB_ID
+from callcenter.parts import SchedulerPart
 from callcenter.settings import Settings
 
 
-def container(tmp_path: Path, **overrides: Any) -> Container:
+def composed(tmp_path: Path, *, telephony: bool = True, **overrides: Any) -> Composition:
     settings = Settings(environment="test", data_dir=tmp_path, **overrides)
-    return Container(settings=settings, engine=build_engine(settings.database_url),
-                     notifier=Notifier(), runtime=Runtime([]))
+    return compose(settings, telephony=telephony)
 
 
-def test_install_adds_one_interval_job_with_the_configured_period(tmp_path: Path) -> None:
-    box = container(tmp_path, followups_interval_seconds=12, auto_callbacks=True)
-    scheduler = AsyncIOScheduler()
-    box.extras["scheduler"] = scheduler
-    box.ami_actions, box.queue_state = object(), object()
-    engine = install_followups(box)
-    assert engine is not None and box.extras["followups"] is engine
-    [job] = scheduler.get_jobs()
+def scheduler_of(composition: Composition) -> AsyncIOScheduler:
+    [part] = [p for p in composition.parts if isinstance(p, SchedulerPart)]
+    return part.scheduler
+
+
+async def test_install_adds_one_interval_job_with_the_configured_period(tmp_path: Path) -> None:
+    box = composed(tmp_path, followups_interval_seconds=12, auto_callbacks=True)
+    runner = box.services.followups
+    assert runner is not None
+    assert runner.actions is box.services.ami_actions is not None
+    assert runner.queue_state is box.services.queue_state is not None
+    [job] = [j for j in scheduler_of(box).get_jobs() if j.id == JOB_ID]
     assert job.id == JOB_ID and job.trigger.interval.total_seconds() == 12
     assert job.max_instances == 1 and job.coalesce
-    assert engine.engine_kinds() == ["survey_sms", "survey_call", "callback", "abandoned"]
-    box.engine.dispose()
+    assert runner.runner_kinds() == ["survey_sms", "survey_call", "callback", "abandoned"]
+    box.services.engine.dispose()
 
 
-def test_install_is_a_no_op_when_disabled_or_without_a_scheduler(tmp_path: Path) -> None:
-    box = container(tmp_path, followups_enabled=False)
-    box.extras["scheduler"] = AsyncIOScheduler()
-    assert install_followups(box) is None
-    assert box.extras["scheduler"].get_jobs() == []
-    assert install_followups(container(tmp_path)) is None  # web-only: no scheduler
-    box.engine.dispose()
+async def test_install_is_a_no_op_when_disabled_or_without_a_scheduler(tmp_path: Path) -> None:
+    box = composed(tmp_path, followups_enabled=False)
+    assert box.services.followups is None
+    assert [j for j in scheduler_of(box).get_jobs() if j.id == JOB_ID] == []
+    web_only = composed(tmp_path, telephony=False)  # web-only: no scheduler
+    assert web_only.services.followups is None
+    assert not [p for p in web_only.parts if isinstance(p, SchedulerPart)]
+    box.services.engine.dispose()
+    web_only.services.engine.dispose()
 
 
-def test_without_ami_only_sms_surveys_are_claimed(tmp_path: Path) -> None:
-    box = container(tmp_path, auto_callbacks=True)
-    box.extras["scheduler"] = AsyncIOScheduler()
-    engine = install_followups(box)
-    assert engine is not None and engine.engine_kinds() == ["survey_sms"]
-    box.engine.dispose()
+async def test_without_ami_only_sms_surveys_are_claimed(tmp_path: Path) -> None:
+    box = composed(tmp_path, auto_callbacks=True, ami_enabled=False)
+    runner = box.services.followups
+    assert runner is not None and runner.runner_kinds() == ["survey_sms"]
+    box.services.engine.dispose()
 
 
 def test_settings_block_defaults_and_validation(tmp_path: Path) -> None:
     settings = Settings(environment="test", data_dir=tmp_path)
     assert (settings.calling_hours_start, settings.calling_hours_end) == (time(9), time(20))
     assert settings.auto_callbacks is False and settings.survey_call_max_attempts == 3
-    config = EngineConfig.from_settings(settings)
+    config = RunnerConfig.from_settings(settings)
     assert config.call_max_attempts == 3 and config.trunk == "citizens"
     with pytest.raises(ValidationError, match="calling_hours_start"):
         Settings(environment="test", data_dir=tmp_path, calling_hours_start=time(20),

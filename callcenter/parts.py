@@ -1,32 +1,23 @@
-"""Builds the telephony parts of ``serve`` (AMI bridge, FastAGI server, scheduler) from
-settings and hands the shared pieces to the container. Nothing here runs at import."""
+"""The telephony parts of ``serve`` (AMI bridge, FastAGI server, scheduler): each one a
+``runtime.Part`` that ``compose`` builds from settings. Nothing here runs at import."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.engine import Engine
 
-from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.bridge import AmiBridge
 from callcenter.calls.events import CallEnded, CallEvent
 from callcenter.calls.recorder import CallRecorder
-from callcenter.followups.engine import install_followups
 from callcenter.notifier import Notifier
-from callcenter.runtime import Part
 from callcenter.settings import Settings
-from callcenter.sms.wiring import build_sms
-from crm_bridge.part import ShahrbinPart
 from ivr_flows.prompts import missing_prompts
-
-if TYPE_CHECKING:
-    from callcenter.app import Container
 
 log = logging.getLogger(__name__)
 
@@ -119,33 +110,3 @@ class FastAgiPart:
                 "active_sessions": state.active_sessions,
                 "sessions_total": state.sessions_total, "outcomes": dict(state.outcomes),
                 "missing_prompts": len(self.missing_prompts)}
-
-
-def telephony_parts(container: Container) -> list[Part]:
-    """AMI bridge, FastAGI server and scheduler, sharing the container's pieces."""
-    settings, engine, notifier = container.settings, container.engine, container.notifier
-    scheduler = SchedulerPart(settings)
-    container.sms = build_sms(settings, engine)
-    parts: list[Part] = []
-    if settings.ami_enabled:
-        ami = AmiPart(settings=settings, notifier=notifier,
-                      recorder=CallRecorder(engine=engine, settings=settings),
-                      scheduler=scheduler)
-        container.queue_state = ami.bridge.queue_state
-        container.ami_actions = ami.bridge.actions
-        parts.append(ami)
-    parts.append(FastAgiPart(build_agi_server(settings, engine, container),
-                             settings.sounds_dir))
-    parts.append(ShahrbinPart(settings=settings, engine=engine))
-    parts.append(scheduler)
-    container.extras["scheduler"] = scheduler.scheduler
-    install_followups(container)
-    return parts
-
-
-def build_agi_server(settings: Settings, engine: Engine, container: Container
-                     ) -> FastAgiServer:
-    routes = flow_routes(settings=settings, engine=engine, queue_state=container.queue_state,
-                         sms=container.sms)
-    return FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
-                         session_deadline=settings.agi_session_deadline_seconds)

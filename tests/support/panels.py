@@ -1,5 +1,6 @@
-"""Shared fixtures of the panel, auth and case API tests: an app over each backend with
-staff accounts, and a login helper (the real form, CSRF token and argon2 included)."""
+"""What the panel, auth and case API tests share: an app over each backend with staff
+accounts and the test hooks mounted, and a login helper (the real form, CSRF token and
+argon2 included). The ``panels`` fixture itself is in ``tests/unit/conftest.py``."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from callcenter.app import create_app
+from callcenter.compose import Services
 from callcenter.db.engine import session_scope
 from callcenter.settings import Settings
 from callcenter.users.services import create_user
+from support.hooks import router as test_hooks
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2; the pinned httpx works and is what the project ships.
@@ -67,8 +70,9 @@ class Panels:
     user_ids: dict[str, int] = field(default_factory=dict)
 
     @property
-    def container(self) -> Any:
-        return self.app.state.container
+    def services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
 
     def as_user(self, username: str) -> dict[str, str]:
         """Sign in as ``username``; returns headers carrying its CSRF token."""
@@ -80,17 +84,18 @@ class Panels:
 
 
 def build_panels(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Panels]:
-    app = create_app(settings_for(database_url, tmp_path, **overrides), start_parts=False)
+    app = create_app(settings_for(database_url, tmp_path, **overrides), start_parts=False,
+                     extra_routers=[test_hooks])
     try:
         yield from _serve(app)
     finally:
-        app.state.container.engine.dispose()  # close pooled connections (PostgreSQL)
+        app.state.services.engine.dispose()  # close pooled connections (PostgreSQL)
 
 
 def _serve(app: FastAPI) -> Iterator[Panels]:
     with TestClient(app, client=("127.0.0.1", 50000)) as client:
         panels = Panels(app=app, client=client)
-        with session_scope(app.state.container.engine) as session:
+        with session_scope(app.state.services.engine) as session:
             for username, role, extension, name in STAFF:
                 user = create_user(session=session, username=username, password=PASSWORD,
                                    role=role, extension=extension, full_name=name)

@@ -1,0 +1,165 @@
+"""``compose(settings)``: every part of the process built once, in order, typed.
+
+The one place that knows how the parts fit together. Each capability receives what it
+needs as constructor arguments (through the Protocols of its ``ports.py`` where it
+needs another part); nothing is looked up by name or created on first use. The web app
+(``app.create_app``) is this plus the routers; routes reach ``Services`` through the
+one dependency of ``callcenter/deps.py``.
+
+Order (each step uses only what the steps above built):
+store engine, notifier -> auth state, templates, SMS catalogue, rate limiters ->
+SMS service -> Shahrbin config (and deliverer) -> panel and supervisor hubs ->
+scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+
+from callcenter.agent_panel.hub import PanelHub
+from callcenter.agi.routes import flow_routes
+from callcenter.agi.server import FastAgiServer
+from callcenter.ami.actions import AmiActions
+from callcenter.auth.ratelimit import LoginRateLimiter
+from callcenter.auth.services import AuthState
+from callcenter.auth.sessions import SessionCodec
+from callcenter.calls.queue_state import QueueState
+from callcenter.calls.recorder import CallRecorder
+from callcenter.db.engine import build_engine, session_scope
+from callcenter.db.migrate import upgrade
+from callcenter.followups.config import RunnerConfig, policy_from_settings
+from callcenter.followups.runner import FollowupRunner, install_job
+from callcenter.notifier import Notifier
+from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
+from callcenter.ratelimit import PublicLimiters
+from callcenter.reference.services import sync_reference
+from callcenter.runtime import DatabasePart, Part, Runtime
+from callcenter.settings import Settings
+from callcenter.sms.build import build_sms
+from callcenter.sms.messages import SmsCatalogue, load_catalogue
+from callcenter.sms.notify import SmsSender
+from callcenter.supervisor.hub import SupervisorHub
+from callcenter.web.templates import build_templates
+from crm_bridge.config import ShahrbinConfig, load_shahrbin_config
+from crm_bridge.deliverer import OutboxDeliverer
+from crm_bridge.part import ShahrbinPart
+
+
+@dataclass
+class Services:
+    """What the routes and parts share, built once per process by ``compose``.
+
+    ``queue_state``, ``ami_actions`` and ``followups`` are None when their part does not
+    run (AMI disabled, web-only apps); routes read them per request.
+    """
+
+    settings: Settings
+    engine: Engine
+    notifier: Notifier
+    runtime: Runtime
+    auth: AuthState
+    templates: Jinja2Templates
+    sms_catalogue: SmsCatalogue
+    sms: SmsSender
+    shahrbin: ShahrbinConfig
+    limiters: PublicLimiters
+    panel_hub: PanelHub
+    supervisor_hub: SupervisorHub
+    queue_state: QueueState | None = None
+    ami_actions: AmiActions | None = None
+    followups: FollowupRunner | None = None
+
+
+@dataclass(frozen=True)
+class Composition:
+    """``services`` for the routes; ``parts`` to start in order and stop in reverse."""
+
+    services: Services
+    parts: list[Part]
+
+
+def prepare_store(engine: Engine) -> None:
+    """Migrate to the newest schema and load the reference data (idempotent)."""
+    upgrade(engine)
+    with session_scope(engine) as session:
+        sync_reference(session=session)
+
+
+def compose(settings: Settings, *, telephony: bool = True) -> Composition:
+    """Build every part; ``telephony=False`` leaves out the AMI bridge, the FastAGI
+    server, the scheduler, the Shahrbin loop and the SMS provider (web-only tests)."""
+    engine = build_engine(settings.database_url)
+    notifier = Notifier()
+    runtime = Runtime([DatabasePart(engine)])
+    sms = SmsSender(build_sms(settings, engine) if telephony else None)
+    panel_hub = PanelHub(engine=engine, notifier=notifier)
+    services = Services(
+        settings=settings, engine=engine, notifier=notifier, runtime=runtime,
+        auth=AuthState(codec=SessionCodec(settings), limiter=LoginRateLimiter()),
+        templates=build_templates(), sms_catalogue=load_catalogue(), sms=sms,
+        shahrbin=load_shahrbin_config(settings), limiters=PublicLimiters.from_settings(settings),
+        panel_hub=panel_hub,
+        supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
+                                     board=panel_hub.board),
+    )
+    if telephony:
+        runtime.parts.extend(_telephony_parts(services))
+    return Composition(services=services, parts=runtime.parts)
+
+
+def _telephony_parts(services: Services) -> list[Part]:
+    """AMI bridge, FastAGI server, Shahrbin loop and scheduler, in start order."""
+    settings, engine = services.settings, services.engine
+    scheduler = SchedulerPart(settings)
+    parts: list[Part] = []
+    if settings.ami_enabled:
+        ami = AmiPart(settings=settings, notifier=services.notifier,
+                      recorder=CallRecorder(engine=engine, settings=settings),
+                      scheduler=scheduler)
+        services.queue_state = ami.bridge.queue_state
+        services.ami_actions = ami.bridge.actions
+        services.supervisor_hub.queue_state = ami.bridge.queue_state
+        parts.append(ami)
+    routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
+                         sms=services.sms.service)
+    server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
+                           session_deadline=settings.agi_session_deadline_seconds)
+    parts.append(FastAgiPart(server, settings.sounds_dir))
+    parts.append(ShahrbinPart(settings=settings,
+                              deliverer=_shahrbin_deliverer(settings, engine, services.shahrbin)))
+    parts.append(scheduler)
+    services.followups = _followup_runner(services, scheduler.scheduler)
+    return parts
+
+
+def _shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
+                        ) -> OutboxDeliverer | None:
+    if not settings.shahrbin_enabled:
+        return None
+    return OutboxDeliverer(
+        engine=engine, config=config,
+        http=httpx.AsyncClient(timeout=settings.shahrbin_timeout_seconds),
+        token=settings.shahrbin_api_token.get_secret_value(),
+        max_attempts=settings.shahrbin_max_attempts,
+        max_backoff_seconds=settings.shahrbin_max_backoff_seconds,
+    )
+
+
+def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> FollowupRunner | None:
+    """The runner over the SMS service, AMI actions and queue view; its job is added."""
+    settings = services.settings
+    if not settings.followups_enabled:
+        return None
+    runner = FollowupRunner(
+        engine=services.engine, config=RunnerConfig.from_settings(settings),
+        policy=policy_from_settings(settings), sms=services.sms.service,
+        actions=services.ami_actions, queue_state=services.queue_state,
+    )
+    install_job(scheduler=scheduler, runner=runner,
+                interval_seconds=settings.followups_interval_seconds)
+    return runner
