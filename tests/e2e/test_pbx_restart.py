@@ -50,7 +50,7 @@ async def asterisk_back(pbx: SandboxPbx, *, seconds: float = 60) -> AmiClient:
             reply = await client.action("CoreStatus")
             if reply.get("Response") == "Success":
                 return client
-        except (OSError, Exception):
+        except Exception:  # refused, or closed while Asterisk still boots
             pass
         await client.close()
         if time.monotonic() > deadline:
