@@ -28,8 +28,8 @@ from callcenter.ami.actions import AmiActions
 from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState
 from callcenter.auth.sessions import SessionCodec
+from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.queue_state import QueueState
-from callcenter.calls.recorder import CallRecorder
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings

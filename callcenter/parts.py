@@ -13,8 +13,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.bridge import AmiBridge
+from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.events import CallEnded, CallEvent
-from callcenter.calls.recorder import CallRecorder
 from callcenter.notifier import Notifier
 from callcenter.settings import Settings
 from ivr_flows.prompts import missing_prompts

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from callcenter.backoff import backoff_delay
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.outbox.models import OutboxItem, OutboxState
@@ -65,7 +66,8 @@ class OutboxDeliverer:
 
     def backoff(self, attempts: int) -> timedelta:
         """``base * 2^(n-1)``, capped: 5 s, 10 s, 20 s ... at most ``max_backoff``."""
-        return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
+        return timedelta(seconds=backoff_delay(attempt=attempts, base=self.base_backoff,
+                                               cap=self.max_backoff))
 
     async def deliver_due(self, *, limit: int = 20) -> RoundReport:
         """One round: claim, send, record. Never raises for a peer's failure."""

@@ -39,7 +39,7 @@ from typing import Any, Final, Literal
 
 from ivr_flows.channel import ChannelError, ChannelHangup, RecordReason, RecordResult
 
-__all__ = ["HANGUP", "Call", "Recorded", "ScriptExhausted", "ScriptedChannel"]
+__all__ = ["HANGUP", "ChannelCommand", "Recorded", "ScriptExhausted", "ScriptedChannel"]
 
 
 class _Hangup:
@@ -69,7 +69,7 @@ class ScriptExhausted(AssertionError):
 
 
 @dataclass(frozen=True)
-class Call:
+class ChannelCommand:
     """One command the flow made: its method name and keyword-style arguments."""
 
     name: str
@@ -102,7 +102,7 @@ class ScriptedChannel:
         self.script = script
         self.arguments: Sequence[str] = tuple(arguments)
         self.variables: dict[str, str] = dict(variables or {})
-        self.calls: list[Call] = []
+        self.calls: list[ChannelCommand] = []
         self.hung_up_by_caller = False
         self.hung_up_by_flow = False
         self._actions: deque[Action] = deque(actions)
@@ -224,14 +224,14 @@ class ScriptedChannel:
 
     async def hangup(self) -> None:
         """Mark the call hung up by the flow; never raises."""
-        self.calls.append(Call("hangup"))
+        self.calls.append(ChannelCommand("hangup"))
         self.hung_up_by_flow = True
 
     # -- internals -------------------------------------------------------------------
 
     def _enter(self, command: str, /, **args: Any) -> None:
         """Record a command; raise as Asterisk would on a dead channel."""
-        self.calls.append(Call(command, args))
+        self.calls.append(ChannelCommand(command, args))
         if self.hung_up_by_caller or self.hung_up_by_flow:
             raise ChannelHangup(f"{command} on a hung-up channel")
         if self._hangup_after is not None and len(self.calls) > self._hangup_after:

@@ -23,6 +23,8 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get("CALLCENTER_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 KEEP_TABLES = {"department", "category", "neighbourhood", "alembic_version"}
+# The PBX fixtures (sandbox Asterisk, AMI, SIPp, the served bridge) for e2e and browser.
+pytest_plugins = ["support.pbx_plugin"]
 
 
 def create_postgres_database(prefix: str = "cc_test") -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from callcenter.callrecords.models import Call
 from callcenter.calls.events import AgentRinging
-from callcenter.calls.models import Call
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestChannel
 from callcenter.cases.services import add_event, change_status, get_request_by_code
 from callcenter.citizens.models import Citizen

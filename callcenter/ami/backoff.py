@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from callcenter.backoff import backoff_delay
+
 
 class Backoff:
     """``base * factor**attempt`` seconds, capped at ``cap``, with optional jitter.
@@ -33,7 +35,8 @@ class Backoff:
 
     def next_delay(self) -> float:
         """The delay before the next attempt; counts the attempt."""
-        delay = min(self.cap, self.base * self.factor**self.attempts)
+        delay = backoff_delay(attempt=self.attempts + 1, base=self.base, cap=self.cap,
+                              factor=self.factor)
         self.attempts += 1
         if self.jitter:
             delay -= delay * self.jitter * self._rand()

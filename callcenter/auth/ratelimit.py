@@ -11,7 +11,7 @@ class LoginRateLimiter:
     """At most ``max_failures`` failed logins per key within ``window_seconds``.
 
     Keys are ``user:<name>`` and ``ip:<address>``; a success clears the username key.
-    One instance per app (kept on the container), never module-level.
+    One instance per app (``Services.auth``, built by ``compose``), never module-level.
     """
 
     def __init__(

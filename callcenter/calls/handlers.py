@@ -14,7 +14,7 @@ from callcenter.calls import originate, queue_handlers, transfers
 from callcenter.calls.events import AgentNoAnswer, CallEvent
 from callcenter.calls.legs import answer, dest_channel, ring
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import Call, CallState, Channel, dialled_number, interface_of
+from callcenter.calls.state import CallState, Channel, LiveCall, dialled_number, interface_of
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -77,7 +77,7 @@ def on_hangup(tracker: CallRegistry, event: Event, out: Out) -> None:
 _REFUSED_CAUSES = {"21": "REJECTED", "17": "BUSY"}
 
 
-def _unanswered_leg_gone(call: Call, channel: Channel, cause: str) -> None:
+def _unanswered_leg_gone(call: LiveCall, channel: Channel, cause: str) -> None:
     """A dialled leg hangs up: refine its dial status, drop an answer never bridged."""
     if call.pending.pop(channel.uniqueid, None) is not None:
         # Answered, never bridged with who dialled it (an "accept the call?" prompt
@@ -195,7 +195,7 @@ def on_bridge_destroy(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.bridges.pop(event.get("BridgeUniqueid", ""), None)
 
 
-def _confirm_answers(tracker: CallRegistry, call: Call, out: Out) -> None:
+def _confirm_answers(tracker: CallRegistry, call: LiveCall, out: Out) -> None:
     """Answered legs now sharing a bridge with the channel that dialled them answered."""
     for dest_id, (dialer_id, at) in list(call.pending.items()):
         dest = tracker.channels.get(dest_id)

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from callcenter.calls import transfers
 from callcenter.calls.events import AgentRinging, CallAnswered, CallEvent
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import Call, CallState, Channel, interface_of
+from callcenter.calls.state import CallState, Channel, LiveCall, interface_of
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
 
 
-def dest_channel(tracker: CallRegistry, event: Event, call: Call) -> Channel | None:
+def dest_channel(tracker: CallRegistry, event: Event, call: LiveCall) -> Channel | None:
     """The DestChannel of a Dial* event, adopted into ``call`` if not yet known."""
     uniqueid = event.get("DestUniqueid", "")
     name = event.get("DestChannel", "")
@@ -41,7 +41,7 @@ def dest_channel(tracker: CallRegistry, event: Event, call: Call) -> Channel | N
     return channel
 
 
-def ring(tracker: CallRegistry, call: Call, channel: Channel, at: float, out: Out) -> None:
+def ring(tracker: CallRegistry, call: LiveCall, channel: Channel, at: float, out: Out) -> None:
     """A person's phone rings with this call: the screen-pop moment, once per leg."""
     if channel.uniqueid in call.rung:
         return
@@ -67,7 +67,7 @@ def ring(tracker: CallRegistry, call: Call, channel: Channel, at: float, out: Ou
     )
 
 
-def answer(call: Call, channel: Channel, at: float, out: Out) -> None:
+def answer(call: LiveCall, channel: Channel, at: float, out: Out) -> None:
     """A person picked up. ``answered_by`` keeps the first; transfer targets also emit."""
     party = channel.party
     call.pending.pop(channel.uniqueid, None)

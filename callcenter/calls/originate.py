@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from callcenter.calls.events import CallEvent
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import Call, dialled_number
+from callcenter.calls.state import LiveCall, dialled_number
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -65,6 +65,6 @@ def on_origin_dial(tracker: CallRegistry, event: Event, out: Out) -> None:
         call.first_dialed = call.first_dialed or channel.party
 
 
-def note_exten(call: Call, context: str, exten: str, outbound_context: str) -> None:
+def note_exten(call: LiveCall, context: str, exten: str, outbound_context: str) -> None:
     if call.originated and context == outbound_context and call.purpose is None:
         call.purpose = OUTBOUND_EXTENSIONS.get(exten)

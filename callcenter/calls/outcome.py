@@ -1,11 +1,11 @@
-"""Turn a finished ``Call`` record into its ``CallEnded`` summary (pure functions)."""
+"""Turn a finished ``LiveCall`` record into its ``CallEnded`` summary (pure functions)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from callcenter.calls.events import CallEnded, Outcome, Transfer, TransferResult
-from callcenter.calls.state import Call
+from callcenter.calls.state import LiveCall
 
 # DialEnd DialStatus -> outcome of an unanswered call. Asterisk reports a SIP 486/603
 # reject as BUSY on most phones, so a rejected call usually reads "busy".
@@ -31,7 +31,7 @@ def closed(transfers: list[Transfer]) -> tuple[Transfer, ...]:
     )
 
 
-def outcome_of(call: Call) -> Outcome:
+def outcome_of(call: LiveCall) -> Outcome:
     """The outcome a caller would name: answered, abandoned in queue, cancelled..."""
     if call.answered_by is not None:
         return Outcome.ANSWERED
@@ -47,7 +47,7 @@ def outcome_of(call: Call) -> Outcome:
     return _DIAL_STATUS_OUTCOME.get(call.dial_statuses[-1], Outcome.MISSED)
 
 
-def _hangup_by(call: Call, outcome: Outcome) -> str | None:
+def _hangup_by(call: LiveCall, outcome: Outcome) -> str | None:
     if outcome is Outcome.ANSWERED:
         return call.hangup_by or call.first_real_hangup
     if outcome in (Outcome.BUSY, Outcome.REJECTED):
@@ -57,7 +57,7 @@ def _hangup_by(call: Call, outcome: Outcome) -> str | None:
     return call.caller or None
 
 
-def summarize(call: Call, *, ended_at: float) -> CallEnded:
+def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
     """Build the one ``CallEnded`` of this call."""
     outcome = outcome_of(call)
     transfers = closed(call.transfers)

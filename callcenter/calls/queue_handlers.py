@@ -23,7 +23,7 @@ from callcenter.calls.events import (
 )
 from callcenter.calls.legs import answer, dest_channel, ring
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import Call, CallState
+from callcenter.calls.state import CallState, LiveCall
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -52,7 +52,7 @@ def _agent_id(event: Event) -> str:
     return device or event.get("MemberName", "") or interface
 
 
-def _choice(tracker: CallRegistry, call: Call, event: Event, out: Out, choice: str) -> None:
+def _choice(tracker: CallRegistry, call: LiveCall, event: Event, out: Out, choice: str) -> None:
     out.append(
         IvrChoiceMade(
             linkedid=call.linkedid,
@@ -64,7 +64,7 @@ def _choice(tracker: CallRegistry, call: Call, event: Event, out: Out, choice: s
     )
 
 
-def _callback(tracker: CallRegistry, call: Call, event: Event, out: Out) -> None:
+def _callback(tracker: CallRegistry, call: LiveCall, event: Event, out: Out) -> None:
     if call.callback:
         return
     call.callback = True

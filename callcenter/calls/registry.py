@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from callcenter.calls.events import CallEvent, CallStarted
 from callcenter.calls.outcome import summarize
-from callcenter.calls.state import Call, CallState, Channel
+from callcenter.calls.state import CallState, Channel, LiveCall
 
 AmiEvent = Mapping[str, str]
 Emit = list[CallEvent]
@@ -36,12 +36,12 @@ class CallRegistry:
         self.outbound_context = outbound_context  # where the product's Originates run
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, str] = {}
-        self.calls: dict[str, Call] = {}
+        self.calls: dict[str, LiveCall] = {}
         self.bridges: dict[str, set[str]] = {}
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._gone: OrderedDict[str, None] = OrderedDict()
 
-    def channel_gone(self, call: Call, channel: Channel, at: float, out: Emit) -> None:
+    def channel_gone(self, call: LiveCall, channel: Channel, at: float, out: Emit) -> None:
         """A channel of ``call`` hung up (or left it); end the call if it was the last.
 
         A call met mid-way may have channels the tracker never saw: it ends only once
@@ -69,7 +69,7 @@ class CallRegistry:
                 pass
         return self._clock()
 
-    def touch(self, event: AmiEvent, out: Emit) -> tuple[Channel, Call] | None:
+    def touch(self, event: AmiEvent, out: Emit) -> tuple[Channel, LiveCall] | None:
         """Find or adopt the event's channel and call; None for an ended or bare event."""
         uniqueid = event.get("Uniqueid")
         linkedid = event.get("Linkedid")
@@ -108,11 +108,11 @@ class CallRegistry:
                     call.presented = number  # what the Originate shows the callee
         return channel, call
 
-    def _start(self, channel: Channel, linkedid: str, event: AmiEvent, out: Emit) -> Call:
+    def _start(self, channel: Channel, linkedid: str, event: AmiEvent, out: Emit) -> LiveCall:
         # A Newchannel of the call's first channel is a clean start; anything else means
         # the tracker met this call already under way.
         late = not (event.get("Event") == "Newchannel" and channel.uniqueid == linkedid)
-        call = Call(
+        call = LiveCall(
             linkedid=linkedid,
             started_at=self.now(event),
             joined_late=late,
@@ -153,7 +153,7 @@ class CallRegistry:
             if members is not None:
                 members.discard(channel.uniqueid)
 
-    def end_call(self, call: Call, at: float, out: Emit) -> None:
+    def end_call(self, call: LiveCall, at: float, out: Emit) -> None:
         """Emit the call's one ``CallEnded`` and forget it."""
         if call.linkedid in self._ended:
             return

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from callcenter.calls.events import Transfer
 
 
-class InvalidTransition(Exception):
+class InvalidCallTransition(Exception):
     """A call was asked to move to a state its current state does not lead to."""
 
 
@@ -26,10 +26,10 @@ class CallState(StrEnum):
     ENDED = "ended"
 
     def to(self, target: CallState) -> CallState:
-        """Return ``target`` if this state may move there, else raise InvalidTransition."""
+        """Return ``target`` if this state may move there, else raise InvalidCallTransition."""
         if target is self or target in _TRANSITIONS[self]:
             return target
-        raise InvalidTransition(f"{self.value} -> {target.value}")
+        raise InvalidCallTransition(f"{self.value} -> {target.value}")
 
 
 _TRANSITIONS = MappingProxyType(
@@ -101,7 +101,7 @@ class Channel:
 
 
 @dataclass(slots=True)
-class Call:
+class LiveCall:
     linkedid: str
     started_at: float
     caller: str = ""

@@ -26,7 +26,7 @@ from callcenter.calls.events import (
     TransferResult,
 )
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import Call, Channel, party_of
+from callcenter.calls.state import Channel, LiveCall, party_of
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
@@ -43,7 +43,7 @@ _RESULTS = {
 }
 
 
-def settle(call: Call, status: str, party: str | None = None) -> None:
+def settle(call: LiveCall, status: str, party: str | None = None) -> None:
     """A dial after the call's last transfer ended with ``status``: the target's result.
 
     ``CANCEL`` says nothing on its own (a ring group cancels the members who did not
@@ -65,7 +65,9 @@ def _party(tracker: CallRegistry, event: Event, prefix: str) -> str:
     return party_of(event.get(f"{prefix}Channel", ""), event.get(f"{prefix}CallerIDNum", ""))
 
 
-def _record(tracker: CallRegistry, event: Event, out: Out, call: Call, transfer: Transfer) -> None:
+def _record(
+    tracker: CallRegistry, event: Event, out: Out, call: LiveCall, transfer: Transfer
+) -> None:
     call.transfers.append(transfer)
     out.append(
         CallTransferred(
@@ -79,7 +81,7 @@ def _record(tracker: CallRegistry, event: Event, out: Out, call: Call, transfer:
     )
 
 
-def _call_of(tracker: CallRegistry, event: Event, *prefixes: str) -> Call | None:
+def _call_of(tracker: CallRegistry, event: Event, *prefixes: str) -> LiveCall | None:
     if event.get("Result", "Success") != "Success":
         return None
     for prefix in prefixes:
@@ -110,7 +112,7 @@ def _local_base(name: str) -> str:
     return name.rpartition(";")[0] or name
 
 
-def _dialled_by(call: Call, local_names: set[str]) -> list[Channel]:
+def _dialled_by(call: LiveCall, local_names: set[str]) -> list[Channel]:
     """Real legs of ``call`` that a Local pair among ``local_names`` dialled, in order."""
     bases = {_local_base(name) for name in local_names}
     return [
@@ -126,7 +128,9 @@ def _bridge_parties(tracker: CallRegistry, bridge_id: str, skip: set[str]) -> li
     return [c for c in found if c is not None and not c.is_local and c.uniqueid not in skip]
 
 
-def _attended_target(tracker: CallRegistry, event: Event, call: Call) -> tuple[str, Channel | None]:
+def _attended_target(
+    tracker: CallRegistry, event: Event, call: LiveCall
+) -> tuple[str, Channel | None]:
     """The transfer's real target: its name and, when it is a phone the tracker knows, its leg."""
     target = tracker.channels.get(event.get("TransferTargetUniqueid", ""))
     if target is None and event.get("TransferTargetChannel"):
@@ -176,7 +180,7 @@ def on_attended_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
     _record(tracker, event, out, call, transfer)
 
 
-def note_consultation(call: Call, channel: Channel, value: str) -> None:
+def note_consultation(call: LiveCall, channel: Channel, value: str) -> None:
     """``VarSet ATTENDEDTRANSFER`` on a Local channel: it is the consultation dial."""
     if value and channel.is_local:
         call.consult_locals.add(channel.name)

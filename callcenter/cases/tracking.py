@@ -10,8 +10,9 @@ import secrets
 
 from stdnum import damm
 
+from callcenter.digits import ascii_digits
+
 CODE_LENGTH = 8
-_PERSIAN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def check_digit(body: str) -> str:
@@ -21,7 +22,7 @@ def check_digit(body: str) -> str:
 
 def normalise_code(code: str) -> str:
     """Strip spaces/dashes and turn Persian or Arabic digits into ASCII."""
-    return "".join(ch for ch in (code or "").translate(_PERSIAN) if ch not in " -\u200c")
+    return "".join(ch for ch in ascii_digits(code or "") if ch not in " -\u200c")
 
 
 def is_valid_code(code: str) -> bool:

@@ -6,10 +6,10 @@ import re
 
 import phonenumbers
 
+from callcenter.digits import ascii_digits
 from callcenter.errors import InvalidInput
 
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits, as typed on Iranian phones.
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _SEPARATORS = re.compile(r"[\s\-().\u200c\u200f\u200e]")
 
 
@@ -19,7 +19,7 @@ class InvalidPhone(InvalidInput):
 
 def normalise_phone(raw: str) -> str:
     """Return the E.164 form (``+989131234567``) or raise ``InvalidPhone``."""
-    text = _SEPARATORS.sub("", (raw or "").translate(_DIGITS))
+    text = _SEPARATORS.sub("", ascii_digits(raw or ""))
     if text.startswith("00"):
         text = "+" + text[2:]
     elif text.startswith("98") and len(text) == 12:

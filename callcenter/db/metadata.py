@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import ContactAttempt, Task

@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from callcenter.ami.exceptions import AmiError, AmiNotConnected, OriginateFailed
+from callcenter.backoff import backoff_delay
+from callcenter.digits import persian_digits
 from callcenter.followups.callbacks import place_callback
 from callcenter.followups.models import ContactChannel, ContactDecision, Task, TaskKind, TaskState
 from callcenter.followups.steps import TaskSteps, dial_number
 from callcenter.followups.store import TaskView, finish
 from callcenter.followups.surveys import survey_key
-from callcenter.sms.messages import persian_digits
 from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
 
 SURVEY_SMS_TEXT = ("سامانه ۱۳۷ شهرداری یزد: درخواست {code} رسیدگی شد. از ۱ تا ۵ چه نمره‌ای "
@@ -162,7 +163,8 @@ class Channels(TaskSteps):
         contact = {"channel": ContactChannel.VOICE, "decision": ContactDecision.FAILED,
                    "reason": reason}
         if attempts < view.max_attempts:
-            delay = self.e.config.call_backoff * 2 ** max(attempts - 1, 0)
+            delay = timedelta(seconds=backoff_delay(
+                attempt=attempts, base=self.e.config.call_backoff.total_seconds()))
             await self._finish(view, TaskState.PENDING, attempts=attempts, contact=contact,
                                due_at=self.e.clock() + delay,
                                result={**result, "phase": "new", "last": reason})

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import (
     OPEN_STATUSES,
     CitizenRequest,

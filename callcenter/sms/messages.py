@@ -8,14 +8,10 @@ from typing import Any
 
 import yaml
 
+from callcenter.digits import persian_digits
 from callcenter.settings import PROJECT_ROOT
 
 MESSAGES_FILE = PROJECT_ROOT / "config" / "sms_messages.yaml"
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-
-def persian_digits(text: str) -> str:
-    return text.translate(_PERSIAN_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -41,12 +37,4 @@ def load_catalogue(path: Path = MESSAGES_FILE) -> SmsCatalogue:
     missing = required - set(catalogue.messages)
     if missing:
         raise ValueError(f"{path}: missing messages {sorted(missing)}")
-    return catalogue
-
-
-def app_catalogue(container: Any) -> SmsCatalogue:
-    """The app's catalogue, read on first use and kept on the container."""
-    if "sms.catalogue" not in container.extras:
-        container.extras["sms.catalogue"] = load_catalogue()
-    catalogue: SmsCatalogue = container.extras["sms.catalogue"]
     return catalogue

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from callcenter.backoff import backoff_delay
 from callcenter.citizens.phone import mask_phone
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
@@ -44,7 +45,7 @@ class SmsResult:
 
 
 class SmsService(Protocol):
-    """What the rest of the system sees (``container.sms``)."""
+    """What the rest of the system sees (``Services.sms.service``, the IVR, the follow-ups)."""
 
     async def send(self, *, to: str, body: str, request_id: int | None = None) -> SmsResult: ...
 
@@ -96,7 +97,7 @@ class RecordingSmsService:
                 if final:
                     return SmsResult(ok=False, message_id=message_id, attempts=attempt,
                                      error=error)
-                await self._sleep(self.retry_base_seconds * 2 ** (attempt - 1))
+                await self._sleep(backoff_delay(attempt=attempt, base=self.retry_base_seconds))
                 continue
             await asyncio.to_thread(self._record_attempt, message_id, attempt, error, sid,
                                     SmsStatus.SENT)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest
 from callcenter.clock import as_utc
 from callcenter.followups.models import Task, TaskKind

@@ -17,8 +17,8 @@ from fastapi.templating import Jinja2Templates
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
+from callcenter.digits import persian_digits
 from callcenter.ratelimit import client_ip
-from callcenter.sms.messages import persian_digits
 from callcenter.status_page.services import public_status
 
 router = APIRouter(tags=["status"])

@@ -10,8 +10,9 @@ import jdatetime
 from sqlmodel import Session
 
 from callcenter.cases.services import get_request_by_code
+from callcenter.digits import persian_digits
 from callcenter.reference.models import Department
-from callcenter.sms.messages import SmsCatalogue, persian_digits
+from callcenter.sms.messages import SmsCatalogue
 
 
 def jalali(value: datetime | None, zone: ZoneInfo) -> str | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.citizens.phone import normalise_phone
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.errors import Conflict, DomainError, NotFound

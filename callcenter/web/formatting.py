@@ -8,14 +8,13 @@ from zoneinfo import ZoneInfo
 import jdatetime
 
 from callcenter.clock import as_utc
-
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+from callcenter.digits import persian_digits
 
 
 def digits(value: object, language: str) -> str:
     """``value`` as text, with Persian digits in Persian."""
     text = "" if value is None else str(value)
-    return text.translate(_PERSIAN_DIGITS) if language == "fa" else text
+    return persian_digits(text) if language == "fa" else text
 
 
 def local_datetime(value: datetime | None, *, timezone: str, language: str,

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from serving import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Server, keep_screenshot
 from sqlmodel import Session, col, select
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.cases.services import change_status, create_request
 from callcenter.citizens.services import get_or_create_citizen

@@ -9,14 +9,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from ami_client import AmiClient
-from bridge import Bridge
 from playwright.async_api import Page, async_playwright, expect
 from serving import CHROMIUM, CHROMIUM_ARGS, keep_screenshot
-from sipp import AwaitHangup, Digits, Pause, SippRunner
 from sqlmodel import Session, select
+from support.ami_client import AmiClient
+from support.bridge import Bridge
+from support.sipp import AwaitHangup, Digits, Pause, SippRunner
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.db.engine import session_scope
 from callcenter.users.services import create_user

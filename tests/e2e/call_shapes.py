@@ -18,10 +18,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from agi_stub import AgiSession, AgiStub
-from ami_client import AmiClient, Message
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import AwaitHangup, Hangup, Pause, SippProcess, SippRunner, agent_sip_port
+from support.agi_stub import AgiSession, AgiStub
+from support.ami_client import AmiClient, Message
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import AwaitHangup, Hangup, Pause, SippProcess, SippRunner, agent_sip_port
 
 TRUNK_PORT = "5090"
 RING_GROUP = "2190"  # Dial(PJSIP/2102&PJSIP/2103): in [agents] and [citizens]

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from agi_stub import AgiStub, Flow
-from ami_client import AmiClient, Message
 from call_shapes import SHAPES, Bench, install_dialplan, ivr_to_queue
-from pbx_sandbox import REPO_ROOT, SandboxPbx
-from sipp import SippRunner
+from support.agi_stub import AgiStub, Flow
+from support.ami_client import AmiClient, Message
+from support.pbx_sandbox import REPO_ROOT, SandboxPbx
+from support.sipp import SippRunner
 
 OUT = REPO_ROOT / "tests" / "data" / "ami-shapes"
 NOISE = frozenset(

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from agi_stub import AgiSession, AgiStub, Flow
-from ami_client import AmiClient
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import AwaitHangup, Pause, SippRunner
+from support.agi_stub import AgiSession, AgiStub, Flow
+from support.ami_client import AmiClient
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import AwaitHangup, Pause, SippRunner
 
 from callcenter.ami.bridge import AmiBridge
 from callcenter.ami.exceptions import AmiActionFailed

@@ -16,15 +16,15 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from ami_client import AmiClient
-from ami_proxy import AmiProxy
-from bridge import Bridge
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import AwaitHangup, Digits, Hangup, Pause, SippRunner, Step
 from sqlmodel import Session, col, select
+from support.ami_client import AmiClient
+from support.ami_proxy import AmiProxy
+from support.bridge import Bridge
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import AwaitHangup, Digits, Hangup, Pause, SippRunner, Step
 from test_ivr_calls import GREETING, PLEASE_HOLD, add_agent, call_of
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import Task
 

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ami_client import AmiClient
-from bridge import Bridge
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 from sqlmodel import Session, select
+from support.ami_client import AmiClient
+from support.bridge import Bridge
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.tracking import is_valid_code
 from callcenter.citizens.models import Citizen

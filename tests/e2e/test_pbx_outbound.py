@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from agi_stub import AgiSession, AgiStub, Flow
-from ami_client import AmiClient
-from sipp import SippRunner
+from support.agi_stub import AgiSession, AgiStub, Flow
+from support.ami_client import AmiClient
+from support.sipp import SippRunner
 
 StartAgi = Callable[[Flow], Awaitable[AgiStub]]
 

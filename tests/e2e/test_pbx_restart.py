@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ami_client import AmiClient
-from bridge import Bridge
-from pbx_sandbox import QUEUE, SANDBOX, SandboxPbx
-from sipp import AwaitHangup, SippRunner
 from sqlmodel import Session
+from support.ami_client import AmiClient
+from support.bridge import Bridge
+from support.pbx_sandbox import QUEUE, SANDBOX, SandboxPbx
+from support.sipp import AwaitHangup, SippRunner
 from test_call_records import TO_THE_QUEUE, calls_since, of_caller
 from test_ivr_calls import add_agent
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import uuid
 import wave
 from collections.abc import Awaitable, Callable
 
-from agi_stub import AgiSession, AgiStub, Flow
-from ami_client import AmiClient, Message
-from pbx_sandbox import QUEUE, SandboxPbx
-from sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
+from support.agi_stub import AgiSession, AgiStub, Flow
+from support.ami_client import AmiClient, Message
+from support.pbx_sandbox import QUEUE, SandboxPbx
+from support.sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 
 StartAgi = Callable[[Flow], Awaitable[AgiStub]]
 

@@ -21,9 +21,10 @@ import asyncio
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from ami_client import AmiClient
-from bridge import Bridge
-from sipp import (
+from sqlmodel import Session, select
+from support.ami_client import AmiClient
+from support.bridge import Bridge
+from support.sipp import (
     CITIZENS_TRUNK_PORT,
     SCENARIOS,
     AwaitHangup,
@@ -32,7 +33,6 @@ from sipp import (
     SippRunner,
     render_steps,
 )
-from sqlmodel import Session, select
 
 from callcenter.ami.bridge import AmiBridge
 from callcenter.cases.models import CitizenRequest, RequestStatus

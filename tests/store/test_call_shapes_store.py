@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import CallEnded
-from callcenter.calls.models import Call
 from callcenter.calls.replay import load_events
-from callcenter.calls.services import record_call
 from callcenter.calls.tracker import CallTracker
 from callcenter.citizens.models import Citizen
 

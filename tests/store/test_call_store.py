@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.recorder import CallRecorder, count_calls
+from callcenter.callrecords.recovery import parse_queue_log, recover_calls
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import CallEnded, Outcome, Transfer, TransferKind
-from callcenter.calls.models import Call
-from callcenter.calls.recorder import CallRecorder, count_calls
-from callcenter.calls.recovery import parse_queue_log, recover_calls
-from callcenter.calls.services import record_call
 from callcenter.cases.services import add_event, create_request
 from callcenter.followups.models import Task
 from callcenter.settings import Settings

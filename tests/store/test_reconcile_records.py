@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from callcenter.ami.bridge import AmiBridge
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.events import CallEnded
-from callcenter.calls.models import Call
-from callcenter.calls.recorder import CallRecorder
 from callcenter.calls.replay import load_events
 from callcenter.settings import Settings
 

@@ -18,7 +18,7 @@ from callcenter.compose import Services
 from callcenter.db.engine import session_scope
 from callcenter.settings import Settings
 from callcenter.users.services import create_user
-from support.hooks import router as test_hooks
+from support.hooks import router as hooks_router
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2; the pinned httpx works and is what the project ships.
@@ -85,7 +85,7 @@ class Panels:
 
 def build_panels(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Panels]:
     app = create_app(settings_for(database_url, tmp_path, **overrides), start_parts=False,
-                     extra_routers=[test_hooks])
+                     extra_routers=[hooks_router])
     try:
         yield from _serve(app)
     finally:

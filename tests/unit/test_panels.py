@@ -10,7 +10,7 @@ from sqlmodel import select
 from starlette.websockets import WebSocketDisconnect
 from support.panels import Panels, ringing
 
-from callcenter.calls.models import Call
+from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.cases.services import create_request
 from callcenter.clock import utcnow

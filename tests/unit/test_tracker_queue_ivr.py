@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from callcenter.calls import events as ev
-from callcenter.calls.state import CallState, InvalidTransition
+from callcenter.calls.state import CallState, InvalidCallTransition
 from callcenter.calls.tracker import CallTracker
 
 T = TypeVar("T")
@@ -256,7 +256,7 @@ def test_call_state_refuses_unlisted_moves() -> None:
     assert CallState.TALKING.to(CallState.RINGING) is CallState.RINGING
     try:
         CallState.ENDED.to(CallState.TALKING)
-    except InvalidTransition as exc:
+    except InvalidCallTransition as exc:
         assert "ended -> talking" in str(exc)
     else:
         raise AssertionError("ENDED must be final")

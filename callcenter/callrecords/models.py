@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, String
@@ -11,14 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from callcenter.clock import utcnow
 from callcenter.db.types import UtcDateTime
-
-
-class CallOutcome(StrEnum):
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"
-    CALLBACK = "callback"
-    IVR_ONLY = "ivr_only"
-    MISSED = "missed"
 
 
 class Call(SQLModel, table=True):

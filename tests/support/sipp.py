@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = Path(__file__).with_name("sipp")
+SCENARIOS = Path(__file__).resolve().parents[1] / "e2e" / "sipp"
 PCAP_DIR = Path("/usr/share/sip-tester")
 PBX_HOST = "127.0.0.1"
 PBX_SIP_PORT = 5060

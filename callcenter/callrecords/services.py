@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from callcenter.callrecords.models import Call
 from callcenter.calls.events import CallEnded, Outcome
-from callcenter.calls.models import Call
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.cases.models import RequestEvent
 from callcenter.cases.services import get_request_by_code

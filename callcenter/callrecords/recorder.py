@@ -12,10 +12,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from callcenter.callrecords.models import Call
+from callcenter.callrecords.recovery import recover_calls
+from callcenter.callrecords.services import record_call
 from callcenter.calls.events import CallEnded
-from callcenter.calls.models import Call
-from callcenter.calls.recovery import recover_calls
-from callcenter.calls.services import record_call
 from callcenter.db.engine import session_scope
 from callcenter.settings import Settings
 
