@@ -55,6 +55,7 @@ class AmiPart:
             host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
             secret=settings.ami_secret.get_secret_value(), on_call_event=self._on_event,
             max_backoff=settings.ami_max_backoff_seconds,
+            resync_interval=settings.ami_reconcile_seconds,
         )
         notifier.subscribe(CallEnded, recorder.on_call_ended)
         scheduler.scheduler.add_job(recorder.recover, "interval", id="call-recovery",

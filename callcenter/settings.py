@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     ami_secret: SecretStr = SecretStr("dev-ami-secret")
     ami_enabled: bool = True
     ami_max_backoff_seconds: float = Field(30.0, gt=0)
+    # How often the bridge compares the calls it believes up with CoreShowChannels: a
+    # call whose hangup was lost is ended (and recorded) within one period.
+    ami_reconcile_seconds: float = Field(60.0, gt=0)
 
     agi_host: str = "127.0.0.1"
     agi_port: int = Field(4573, ge=0, le=65535)

@@ -33,7 +33,7 @@ class AmiBridge:
         secret: str,
         on_call_event: Callable[[CallEvent], None] | None = None,
         max_backoff: float = 30.0,
-        resync_interval: float = 300.0,
+        resync_interval: float = 60.0,
     ) -> None:
         self.tracker = CallTracker(on_event=on_call_event)
         self.queue_state = QueueState()
@@ -63,8 +63,9 @@ class AmiBridge:
         task.add_done_callback(self._tasks.discard)
 
     async def _sweep(self) -> None:
-        # Besides every login, resync now and then: a hangup lost in a burst or a call
-        # met mid-way whose first channel had already gone would otherwise stay open.
+        # Besides every login, reconcile every ``resync_interval`` (setting
+        # ami_reconcile_seconds): a hangup lost in a burst or a call met mid-way whose
+        # first channel had already gone would otherwise stay open and unrecorded.
         while True:
             await asyncio.sleep(self._resync_interval)
             if self.manager.is_ready:
@@ -82,6 +83,16 @@ class AmiBridge:
             "active_calls": self.tracker.active_calls,
             "tracker_errors": self.tracker.errors,
             "resyncs": self.resyncs,
+            # Counts only (no numbers): what the panels believe of each queue, to set
+            # against Asterisk's QueueStatus after a reconnect.
+            "queues": {
+                name: {
+                    "members": len(queue["members"]),
+                    "in_call": sum(1 for m in queue["members"] if m["in_call"]),
+                    "waiting": len(queue["waiting"]),
+                }
+                for name, queue in self.queue_state.snapshot().items()
+            },
         }
 
     def _on_login(self, manager: BridgeManager) -> None:

@@ -35,14 +35,7 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
     existing = session.exec(select(Call).where(Call.linkedid == ended.linkedid)).first()
     if existing is not None:
         return existing
-    citizen_id = None
-    if ended.caller:
-        try:
-            citizen_id = get_or_create_citizen(
-                session=session, phone=ended.caller, name=ended.caller_name or None
-            ).id
-        except InvalidPhone:
-            citizen_id = None  # anonymous or internal caller
+    citizen_id = _citizen_id(session=session, ended=ended)
     call = Call(
         linkedid=ended.linkedid,
         uniqueid=ended.linkedid,
@@ -50,7 +43,8 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
         caller_name=ended.caller_name or None,
         citizen_id=citizen_id,
         queue=ended.queue,
-        agent=ended.answered_by,
+        direction="outbound" if ended.originated else "inbound",
+        agent=_agent(ended),
         entered_at=_ts(ended.started_at) or datetime.now(UTC),
         answered_at=_ts(ended.answered_at),
         ended_at=_ts(ended.ended_at),
@@ -84,14 +78,53 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
     return call
 
 
+# Outbound calls an agent places for a citizen: the agent's phone is rung first.
+_AGENT_PLACED = frozenset({"callback", "click-to-call"})
+
+
+def _agent(ended: CallEnded) -> str | None:
+    """The agent of the call: who answered it, or the agent who placed it."""
+    if not ended.originated:
+        return ended.answered_by
+    return ended.caller or None if ended.purpose in _AGENT_PLACED else None
+
+
+def _citizen_id(*, session: Session, ended: CallEnded) -> int | None:
+    """The citizen: the caller of an inbound call, the party reached by an outbound one."""
+    if ended.originated:
+        phones = [p for p in (ended.answered_by, *ended.parties) if p and p != ended.caller]
+    else:
+        phones = [ended.caller] if ended.caller else []
+    for phone in phones:
+        try:
+            name = None if ended.originated else ended.caller_name or None
+            return get_or_create_citizen(session=session, phone=phone, name=name).id
+        except InvalidPhone:
+            continue  # anonymous caller, an agent's extension, the 137 shown on a survey
+    return None
+
+
 def _details(ended: CallEnded) -> dict[str, Any]:
     return {
         "parties": list(ended.parties),
         "transfers": [
-            {"kind": str(t.kind), "from": t.from_party, "to": t.to, "at": t.at}
+            {
+                "kind": str(t.kind),
+                "from": t.from_party,
+                "to": t.to,
+                "at": t.at,
+                "result": str(t.result) if t.result else None,
+                "answered_by": t.answered_by,
+            }
             for t in ended.transfers
         ],
         "joined_late": ended.joined_late,
+        # False: its hangup was never seen (ended by a reconcile with CoreShowChannels);
+        # the end time is when the bridge noticed, unless recovery found Asterisk's CDR.
+        "end_seen": ended.end_seen,
+        "purpose": ended.purpose,
+        "answered_by": ended.answered_by,
+        "ended_with": ended.ended_with,
     }
 
 

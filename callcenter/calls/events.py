@@ -28,7 +28,19 @@ class Outcome(StrEnum):
 
 class TransferKind(StrEnum):
     BLIND = "blind"
-    ATTENDED = "attended"
+    ATTENDED = "attended"  # the transferer talked to the target first
+    SEMI_ATTENDED = "semi_attended"  # "blonde": transferred while the target still rang
+
+
+class TransferResult(StrEnum):
+    """What became of the transferred caller at the target."""
+
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    UNAVAILABLE = "unavailable"
+    NOT_ACCEPTED = "not_accepted"  # picked up, never bridged with the caller
+    CANCELLED = "cancelled"  # the caller hung up while the target rang
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +138,10 @@ class CallbackRequested:
 class Transfer:
     kind: TransferKind
     from_party: str
-    to: str
+    to: str  # the extension dialled (blind: a ring group's number) or the party (attended)
     at: float
+    result: TransferResult | None = None
+    answered_by: str | None = None  # who picked up at the target (a ring group's member)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +169,12 @@ class CallEnded:
     # False when the call's channels were found gone at a resync (AMI was away when it
     # ended): its end time and waits are those of the resync, Asterisk's records know better.
     end_seen: bool = True
+    # A call the PBX placed itself (AMI Originate): the caller is who it was placed for.
+    originated: bool = False
+    # The product's own outbound calls: "survey", "callback", "click-to-call".
+    purpose: str | None = None
+    # Who the caller talked to last (the transfer target who answered, else answered_by).
+    ended_with: str | None = None
 
 
 CallEvent = (

@@ -10,35 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from callcenter.calls import queue_handlers
-from callcenter.calls.events import (
-    AgentNoAnswer,
-    CallEvent,
-    CallTransferred,
-    Transfer,
-    TransferKind,
-)
+from callcenter.calls import originate, queue_handlers, transfers
+from callcenter.calls.events import AgentNoAnswer, CallEvent
 from callcenter.calls.legs import answer, dest_channel, ring
 from callcenter.calls.registry import CallRegistry
-from callcenter.calls.state import CallState, interface_of, party_of
+from callcenter.calls.state import CallState, Channel, LiveCall, dialled_number, interface_of
 
 Event = Mapping[str, str]
 Out = list[CallEvent]
 Handler = Callable[[Event, Out], None]
 
 # Channel events that carry nothing but the channel's own state: adopting the channel
-# (and its call) and refreshing its caller id is all they need.
+# (and its call) and refreshing its caller id is all they need. The bridge subscribes to
+# exactly the events of ``table()`` (``callcenter/ami/subscriptions.py``), so an event
+# listed here costs every live call a dispatch: DialState, HangupRequest, SoftHangupRequest
+# and MusicOnHold* carry nothing the tracker uses and are left out.
 CHANNEL_ONLY = (
     "Newchannel",
     "Newstate",
     "NewCallerid",
     "NewConnectedLine",
     "NewAccountCode",
-    "DialState",
-    "HangupRequest",
-    "SoftHangupRequest",
-    "MusicOnHoldStart",
-    "MusicOnHoldStop",
 )
 
 
@@ -55,8 +47,8 @@ def table(tracker: CallRegistry) -> dict[str, Handler]:
             "BridgeEnter": on_bridge_enter,
             "BridgeLeave": on_bridge_leave,
             "BridgeDestroy": on_bridge_destroy,
-            "BlindTransfer": on_blind_transfer,
-            "AttendedTransfer": on_attended_transfer,
+            "BlindTransfer": transfers.on_blind_transfer,
+            "AttendedTransfer": transfers.on_attended_transfer,
             "Rename": on_rename,
         }
     )
@@ -75,34 +67,71 @@ def on_hangup(tracker: CallRegistry, event: Event, out: Out) -> None:
     channel, call = found
     if not channel.is_local and call.first_real_hangup is None:
         call.first_real_hangup = channel.party
+    _unanswered_leg_gone(call, channel, event.get("Cause", ""))
     tracker.drop_channel(channel)
     tracker.channel_gone(call, channel, tracker.now(event), out)
 
 
+# Hangup causes of a leg that never answered, when they say more than its DialStatus:
+# a 603 Decline reads as NOANSWER but hangs up with cause 21 (call rejected).
+_REFUSED_CAUSES = {"21": "REJECTED", "17": "BUSY"}
+
+
+def _unanswered_leg_gone(call: LiveCall, channel: Channel, cause: str) -> None:
+    """A dialled leg hangs up: refine its dial status, drop an answer never bridged."""
+    if call.pending.pop(channel.uniqueid, None) is not None:
+        # Answered, never bridged with who dialled it (an "accept the call?" prompt
+        # unanswered, a forward's voicemail refused): not an answer.
+        call.dial_statuses.append("UNCONFIRMED")
+        transfers.settle(call, "UNCONFIRMED")
+        return
+    refused = _REFUSED_CAUSES.get(cause)
+    if (
+        refused
+        and channel.uniqueid in call.rung
+        and channel.party not in call.answered_parties
+        and call.dial_statuses[-1:] == ["NOANSWER"]
+    ):
+        call.dial_statuses[-1] = refused
+
+
 def on_dial_begin(tracker: CallRegistry, event: Event, out: Out) -> None:
+    if originate.is_origin_dial(event):
+        originate.on_origin_dial(tracker, event, out)
+        return
     found = tracker.touch(event, out)
     if found is None:
         return
-    _, call = found
+    dialer, call = found
     dest = dest_channel(tracker, event, call)
-    if dest is not None and not dest.is_local:
+    if dest is None:
+        return
+    dest.dialer, dest.dialer_name = dialer.uniqueid, dialer.name
+    dest.dialled = dest.dialled or dialled_number(event.get("DialString", ""))
+    if not dest.is_local:
         ring(tracker, call, dest, tracker.now(event), out)
 
 
 def on_dial_end(tracker: CallRegistry, event: Event, out: Out) -> None:
+    if originate.is_origin_dial(event):
+        originate.on_origin_dial(tracker, event, out)
+        return
     found = tracker.touch(event, out)
     if found is None:
         return
-    _, call = found
+    dialer, call = found
     status = event.get("DialStatus", "")
     dest = dest_channel(tracker, event, call)
     at = tracker.now(event)
     if status == "ANSWER":
         if dest is not None and not dest.is_local:
-            answer(call, dest, at, out)
+            # Picked up; it counts once it is bridged with the channel that dialled it.
+            call.pending[dest.uniqueid] = (dialer.uniqueid, at)
+            _confirm_answers(tracker, call, out)
         return
     if status:
         call.dial_statuses.append(status)
+        transfers.settle(call, status)
     if dest is not None and not dest.is_local and status not in ("CANCEL", ""):
         out.append(
             AgentNoAnswer(
@@ -126,6 +155,7 @@ def on_bridge_enter(tracker: CallRegistry, event: Event, out: Out) -> None:
     members = tracker.bridges.setdefault(bridge_id, set())
     members.add(channel.uniqueid)
     channel.bridge = bridge_id
+    _confirm_answers(tracker, call, out)
     if channel.is_local or call.answered_by is not None:
         return
     # Fallback for streams that start mid-call (DialEnd missed): two real parties in one
@@ -165,70 +195,15 @@ def on_bridge_destroy(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.bridges.pop(event.get("BridgeUniqueid", ""), None)
 
 
-def _party(tracker: CallRegistry, event: Event, prefix: str) -> str:
-    channel = tracker.channels.get(event.get(f"{prefix}Uniqueid", ""))
-    if channel is not None:
-        return channel.party
-    return party_of(event.get(f"{prefix}Channel", ""), event.get(f"{prefix}CallerIDNum", ""))
-
-
-def _transfer(
-    tracker: CallRegistry,
-    event: Event,
-    out: Out,
-    *,
-    linkedid: str,
-    kind: TransferKind,
-    to: str,
-    from_prefix: str,
-) -> None:
-    call = tracker.calls.get(linkedid)
-    if call is None or event.get("Result", "Success") != "Success":
-        return
-    at = tracker.now(event)
-    from_party = _party(tracker, event, from_prefix)
-    call.transfers.append(Transfer(kind=kind, from_party=from_party, to=to, at=at))
-    out.append(
-        CallTransferred(
-            linkedid=call.linkedid,
-            at=at,
-            kind=kind,
-            from_party=from_party,
-            to=to,
-            transferee=_party(tracker, event, "Transferee"),
-        )
-    )
-
-
-def on_blind_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
-    linkedid = event.get("TransfereeLinkedid") or event.get("TransfererLinkedid", "")
-    to = event.get("Extension", "")
-    _transfer(
-        tracker,
-        event,
-        out,
-        linkedid=linkedid,
-        kind=TransferKind.BLIND,
-        to=to,
-        from_prefix="Transferer",
-    )
-
-
-def on_attended_transfer(tracker: CallRegistry, event: Event, out: Out) -> None:
-    linkedid = event.get("TransfereeLinkedid") or event.get("OrigTransfererLinkedid", "")
-    if event.get("DestType") == "App":
-        to = event.get("DestApp", "")
-    else:
-        to = _party(tracker, event, "TransferTarget")
-    _transfer(
-        tracker,
-        event,
-        out,
-        linkedid=linkedid,
-        kind=TransferKind.ATTENDED,
-        to=to,
-        from_prefix="OrigTransferer",
-    )
+def _confirm_answers(tracker: CallRegistry, call: LiveCall, out: Out) -> None:
+    """Answered legs now sharing a bridge with the channel that dialled them answered."""
+    for dest_id, (dialer_id, at) in list(call.pending.items()):
+        dest = tracker.channels.get(dest_id)
+        if dest is None or dest.bridge is None:
+            continue
+        if dialer_id in tracker.bridges.get(dest.bridge, set()):
+            del call.pending[dest_id]
+            answer(call, dest, at, out)
 
 
 def on_rename(tracker: CallRegistry, event: Event, out: Out) -> None:

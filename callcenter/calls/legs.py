@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from callcenter.calls import transfers
 from callcenter.calls.events import AgentRinging, CallAnswered, CallEvent
 from callcenter.calls.registry import CallRegistry
 from callcenter.calls.state import CallState, Channel, LiveCall, interface_of
@@ -69,11 +70,14 @@ def ring(tracker: CallRegistry, call: LiveCall, channel: Channel, at: float, out
 def answer(call: LiveCall, channel: Channel, at: float, out: Out) -> None:
     """A person picked up. ``answered_by`` keeps the first; transfer targets also emit."""
     party = channel.party
+    call.pending.pop(channel.uniqueid, None)
+    channel.answered = True
     if party in call.answered_parties:
         return
     call.answered_parties.add(party)
     call.add_leg(channel)
     call.move(CallState.TALKING)
+    transfers.settle(call, "ANSWER", party)
     if call.answered_by is None:
         call.answered_by = party
         call.answered_at = at

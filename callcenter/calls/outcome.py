@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from callcenter.calls.events import CallEnded, Outcome
+from dataclasses import replace
+
+from callcenter.calls.events import CallEnded, Outcome, Transfer, TransferResult
 from callcenter.calls.state import LiveCall
 
 # DialEnd DialStatus -> outcome of an unanswered call. Asterisk reports a SIP 486/603
@@ -16,7 +18,17 @@ _DIAL_STATUS_OUTCOME = {
     "DONTCALL": Outcome.REJECTED,
     "TORTURE": Outcome.REJECTED,
     "INVALIDARGS": Outcome.REJECTED,
+    "REJECTED": Outcome.REJECTED,  # our reading of hangup cause 21 after a NOANSWER
+    "UNCONFIRMED": Outcome.MISSED,  # picked up, never accepted (never bridged)
 }
+
+
+def closed(transfers: list[Transfer]) -> tuple[Transfer, ...]:
+    """The call's transfers at its end: one still waiting on its target was cancelled."""
+    return tuple(
+        t if t.result is not None else replace(t, result=TransferResult.CANCELLED)
+        for t in transfers
+    )
 
 
 def outcome_of(call: LiveCall) -> Outcome:
@@ -48,6 +60,11 @@ def _hangup_by(call: LiveCall, outcome: Outcome) -> str | None:
 def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
     """Build the one ``CallEnded`` of this call."""
     outcome = outcome_of(call)
+    transfers = closed(call.transfers)
+    ended_with = call.answered_by
+    for transfer in transfers:
+        if transfer.result is TransferResult.ANSWERED:
+            ended_with = transfer.answered_by
     waited_from = call.queue_joined_at if call.queue_joined_at is not None else call.started_at
     if call.answered_at is not None:
         wait = call.answered_at - waited_from
@@ -66,7 +83,7 @@ def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
         caller_name=call.caller_name,
         parties=tuple(call.parties),
         answered_by=call.answered_by,
-        transfers=tuple(call.transfers),
+        transfers=transfers,
         queue=call.queue,
         started_at=call.started_at,
         answered_at=call.answered_at,
@@ -78,4 +95,7 @@ def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
         request_code=call.request_code,
         joined_late=call.joined_late,
         end_seen=call.end_seen,
+        originated=call.originated,
+        purpose=call.purpose,
+        ended_with=ended_with,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from callcenter.calls import originate, transfers
 from callcenter.calls.events import (
     AgentNoAnswer,
     CallAbandoned,
@@ -78,16 +79,24 @@ def _callback(tracker: CallRegistry, call: LiveCall, event: Event, out: Out) -> 
     )
 
 
+# Channel variables the tracker reads besides the IVR's own IVR_*.
+_CALL_VARIABLES = frozenset({originate.PURPOSE_VARIABLE, "ATTENDEDTRANSFER"})
+
+
 def on_var_set(tracker: CallRegistry, event: Event, out: Out) -> None:
     variable = event.get("Variable", "")
-    if not variable.startswith("IVR_"):
+    if not variable.startswith("IVR_") and variable not in _CALL_VARIABLES:
         return  # Asterisk sends a VarSet for every Set(); only ours matter.
     found = tracker.touch(event, out)
     if found is None:
         return
-    _, call = found
+    channel, call = found
     value = event.get("Value", "")
-    if variable == "IVR_CHOICE" and value:
+    if variable == originate.PURPOSE_VARIABLE:
+        call.purpose = value or call.purpose
+    elif variable == "ATTENDEDTRANSFER":
+        transfers.note_consultation(call, channel, value)
+    elif variable == "IVR_CHOICE" and value:
         call.ivr_path.append(value)
         _choice(tracker, call, event, out, value)
     elif variable == "IVR_PATH":
@@ -126,7 +135,12 @@ def on_new_exten(tracker: CallRegistry, event: Event, out: Out) -> None:
     # queue's "context" option): that step itself is the callback request, whatever the
     # AGI flow behind it does next.
     found = tracker.touch(event, out)
-    if found is None or event.get("Context") != tracker.callback_context:
+    if found is None:
+        return
+    context = event.get("Context", "")
+    exten = event.get("Extension") or event.get("Exten", "")
+    originate.note_exten(found[1], context, exten, tracker.outbound_context)
+    if context != tracker.callback_context:
         return
     if (event.get("Extension") or event.get("Exten")) == "1":
         _callback(tracker, found[1], event, out)

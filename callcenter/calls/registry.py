@@ -29,9 +29,11 @@ class CallRegistry:
     """Channels, calls and bridges as the AMI events so far describe them (no I/O)."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time,
-                 callback_context: str = "queue-exit") -> None:
+                 callback_context: str = "queue-exit",
+                 outbound_context: str = "outbound") -> None:
         self._clock = clock
         self.callback_context = callback_context
+        self.outbound_context = outbound_context  # where the product's Originates run
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, str] = {}
         self.calls: dict[str, LiveCall] = {}
@@ -102,6 +104,8 @@ class CallRegistry:
             if number is not None:
                 call.caller = channel.party
                 call.caller_name = _clean(channel.cid_name)
+                if call.originated and _clean(number):
+                    call.presented = number  # what the Originate shows the callee
         return channel, call
 
     def _start(self, channel: Channel, linkedid: str, event: AmiEvent, out: Emit) -> LiveCall:
@@ -154,6 +158,7 @@ class CallRegistry:
         if call.linkedid in self._ended:
             return
         call.move(CallState.ENDED)
+        call.close_originated()
         self.calls.pop(call.linkedid, None)
         for uniqueid in list(call.channels):
             channel = self.channels.get(uniqueid)
@@ -167,7 +172,6 @@ class CallRegistry:
     def channel_by_name(self, name: str) -> Channel | None:
         uniqueid = self.by_name.get(name)
         return self.channels.get(uniqueid) if uniqueid else None
-
 
 
 def _clean(value: str) -> str:

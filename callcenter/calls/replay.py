@@ -60,8 +60,18 @@ def call_summary(ended: CallEnded) -> dict[str, Any]:
         "answered": ended.answered_by is not None,
         "answered_by": ended.answered_by,
         "transfers": [
-            {"kind": t.kind.value, "from": t.from_party, "to": t.to} for t in ended.transfers
+            {
+                "kind": t.kind.value,
+                "from": t.from_party,
+                "to": t.to,
+                "result": t.result.value if t.result else None,
+                "answered_by": t.answered_by,
+            }
+            for t in ended.transfers
         ],
+        "ended_with": ended.ended_with,
+        "originated": ended.originated,
+        "purpose": ended.purpose,
         "queue": ended.queue,
         "outcome": ended.outcome.value,
         "hangup_by": ended.hangup_by,

@@ -47,6 +47,15 @@ _TRANSITIONS = MappingProxyType(
 )
 
 
+def dialled_number(dial_string: str) -> str:
+    """The number a Dial string names: ``0912...@citizens`` -> ``0912...``, ``PJSIP/2101`` ->
+    ``2101``; "" when it names none plainly (chan_sip's ``peer/number/host!!extra``)."""
+    head, at, _ = dial_string.partition("@")
+    if at:
+        return head.rsplit("/", 1)[-1]
+    return dial_string.rsplit("/", 1)[-1] if dial_string.count("/") <= 1 else ""
+
+
 def party_of(channel_name: str, number: str) -> str:
     """A stable party id for a channel.
 
@@ -79,10 +88,16 @@ class Channel:
     is_local: bool = False
     bridge: str | None = None
     agent: str | None = None  # set when a queue names this leg's member (AgentCalled)
+    # The number this leg was dialled with (Dial string). On a trunk leg the caller id
+    # is what the callee is shown ("137"), not who the callee is.
+    dialled: str = ""
+    dialer: str | None = None  # uniqueid of the channel whose Dial() rang this leg
+    dialer_name: str = ""
+    answered: bool = False  # picked up and bridged with who dialled it
 
     @property
     def party(self) -> str:
-        return self.agent or party_of(self.name, self.number)
+        return self.agent or party_of(self.name, self.dialled or self.number)
 
 
 @dataclass(slots=True)
@@ -117,9 +132,33 @@ class LiveCall:
     request_code: str | None = None
     hangup_by: str | None = None
     first_real_hangup: str | None = None
+    # Originated calls (AMI Originate): the first leg rings first, its answer is setup.
+    originated: bool = False
+    origin_answered_at: float | None = None
+    presented: str = ""  # the caller id the originate presented (a survey's "137")
+    purpose: str | None = None
+    # Answered legs waiting to be bridged with the channel that dialled them:
+    # dest uniqueid -> (dialer uniqueid, DialEnd time). Only a bridge makes it an answer.
+    pending: dict[str, tuple[str, float]] = field(default_factory=dict)
+    consult_locals: set[str] = field(default_factory=set)  # Local halves of an atxfer dial
 
     def move(self, target: CallState) -> None:
         self.state = self.state.to(target)
+
+    def close_originated(self) -> None:
+        """At the end of an Originate that dialled nobody: its first leg was the
+        destination (a survey's citizen), reached when it answered; the caller is the
+        number the Originate presented (callcenter/calls/originate.py)."""
+        if not self.originated or self.answered_by is not None or self.first_dialed:
+            return
+        first = self.legs.get(self.linkedid)
+        if self.origin_answered_at is None or first is None:
+            return
+        self.answered_by = first.party
+        self.answered_parties.add(first.party)
+        self.answered_at = self.origin_answered_at
+        if self.presented:
+            self.caller = self.presented
 
     def add_leg(self, channel: Channel) -> None:
         if not channel.is_local:

@@ -41,8 +41,11 @@ class CallTracker(CallRegistry):
         clock: Callable[[], float] = time.time,
         on_event: Callable[[CallEvent], None] | None = None,
         callback_context: str = "queue-exit",
+        outbound_context: str = "outbound",
     ) -> None:
-        super().__init__(clock=clock, callback_context=callback_context)
+        super().__init__(
+            clock=clock, callback_context=callback_context, outbound_context=outbound_context
+        )
         self._on_event = on_event
         self.errors = 0
         self.events_seen = 0

@@ -49,7 +49,7 @@ async def place_callback(channels: TaskSteps, view: TaskView) -> str:
         placed = await engine.actions.originate(
             channel=agent, context=cfg.context, exten="callback",
             caller_id=f'"{view.request_code or number}" <{number}>',
-            variables={"CITIZEN": number}, ring_seconds=30)
+            variables={"CITIZEN": number, "CALL_PURPOSE": "callback"}, ring_seconds=30)
     except AmiNotConnected:  # nothing rang: not an attempt
         await channels._finish(view, TaskState.PENDING, attempts=view.attempts,
                                result={**result, "phase": "new"})

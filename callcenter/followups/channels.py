@@ -140,7 +140,7 @@ class Channels(TaskSteps):
             placed = await self.e.actions.originate(
                 channel=f"PJSIP/{dial_number(view.phone)}@{cfg.trunk}", context=cfg.context,
                 exten="survey", caller_id=f'"137" <{cfg.caller_id}>',
-                variables={"SURVEY_REQUEST": view.request_code})
+                variables={"SURVEY_REQUEST": view.request_code, "CALL_PURPOSE": "survey"})
         except AmiNotConnected:  # nothing was dialled: not an attempt
             await self._finish(view, TaskState.PENDING, attempts=view.attempts,
                                due_at=self.e.clock() + AMI_RETRY,

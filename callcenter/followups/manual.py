@@ -88,7 +88,8 @@ async def click_to_call(
     try:
         placed = await actions.originate(
             channel=agent, context=context, exten="callback",
-            caller_id=f'"{number}" <{number}>', variables={"CITIZEN": number},
+            caller_id=f'"{number}" <{number}>',
+            variables={"CITIZEN": number, "CALL_PURPOSE": "click-to-call"},
             ring_seconds=30)
     except Exception as exc:  # AmiError and friends: tell the agent, keep the task
         raise CallNotPlaced(f"the call was not placed: {exc}") from None

@@ -217,7 +217,8 @@ async def test_no_reply_escalates_to_survey_calls_with_backoff_then_gives_up(
         calls_due.append(call.due_at - clock.now)
         clock.now = call.due_at
     assert [c["channel"] for c in actions.calls] == ["PJSIP/09131234567@citizens"] * 3
-    assert actions.calls[0]["variables"] == {"SURVEY_REQUEST": request.tracking_code}
+    assert actions.calls[0]["variables"] == {
+        "SURVEY_REQUEST": request.tracking_code, "CALL_PURPOSE": "survey"}
     assert actions.calls[0]["context"] == "outbound" and actions.calls[0]["exten"] == "survey"
     assert calls_due[:2] == [timedelta(minutes=30), timedelta(minutes=60)]
     [call] = tasks(session, TaskKind.SURVEY_CALL)
@@ -338,7 +339,7 @@ async def test_auto_callback_rings_a_free_agent_then_the_citizen(
     assert (await runner.run_due()).outcomes == {"sent": 1}
     [call] = actions.calls
     assert call["channel"] == "PJSIP/2102" and call["exten"] == "callback"
-    assert call["variables"] == {"CITIZEN": "09121112233"}
+    assert call["variables"] == {"CITIZEN": "09121112233", "CALL_PURPOSE": "callback"}
     [task] = tasks(session)
     assert task.state == "done" and task.attempts == 1
 

@@ -72,7 +72,7 @@ async def test_click_to_call_rings_the_agent_then_the_citizen(
     [call] = actions.calls
     assert (call["channel"], call["context"], call["exten"]) == ("PJSIP/2103", "outbound",
                                                                  "callback")
-    assert call["variables"] == {"CITIZEN": "09131234567"}
+    assert call["variables"] == {"CITIZEN": "09131234567", "CALL_PURPOSE": "click-to-call"}
     # the cap (1) does not stop an agent's second call
     await click_to_call(engine=engine, actions=actions, policy=POLICY, task_id=task.id,
                         extension="2103", user_id=user, clock=lambda: SAT_NOON)

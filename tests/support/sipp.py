@@ -399,6 +399,24 @@ class SippRunner:
             "called-citizen", CITIZENS_TRUNK_PORT, answer_after, talk_for, calls, max_seconds
         )
 
+    async def refuser(
+        self,
+        *,
+        port: str,
+        code: int = 486,
+        reason: str = "Busy Here",
+        ring_for: float = 1.0,
+        calls: int = 1,
+        max_seconds: float = 30,
+    ) -> SippProcess:
+        """A phone on ``port`` (an agent's 61NN, or the trunk's) that rings ``ring_for``
+        seconds, then refuses each call with ``code`` (486 busy, 603 decline)."""
+        scenario = (SCENARIOS / "refuse_uas.xml").read_text()
+        scenario = scenario.replace("@@RING_MS@@", str(max(1, round(ring_for * 1000))))
+        scenario = scenario.replace("@@CODE@@", str(code)).replace("@@REASON@@", reason)
+        args = ["-p", port, "-m", str(calls)]
+        return await self._start(f"refuser-{port}", scenario, args, max_seconds)
+
     async def _answerer(
         self,
         name: str,

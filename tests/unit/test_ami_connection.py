@@ -17,9 +17,6 @@ from callcenter.ami.bridge import AmiBridge
 from callcenter.ami.connection import BridgeManager, ConnectionState
 from callcenter.ami.exceptions import AmiDisconnected, AmiNotConnected, OriginateFailed
 from callcenter.ami.protocol import BridgeAMIProtocol
-from callcenter.ami.subscriptions import subscriptions
-from callcenter.calls.queue_state import QueueState
-from callcenter.calls.tracker import CallTracker
 
 PERSIAN = "محمد رضایی"
 
@@ -300,22 +297,3 @@ async def test_bridge_resyncs_on_login_and_routes_events_through_the_table(
         await wait_for(lambda: bridge.resyncs >= 2)  # the periodic sweep
     finally:
         await bridge.stop()
-
-
-def test_subscription_table_lists_what_tracker_and_queue_state_need() -> None:
-    table = subscriptions(tracker=CallTracker(), queue_state=QueueState())
-    assert len(table["QueueCallerJoin"]) == 2  # both follow queue callers
-    for name in (
-        "Newchannel",
-        "Hangup",
-        "DialBegin",
-        "BridgeEnter",
-        "BlindTransfer",
-        "AttendedTransfer",
-        "VarSet",
-        "UserEvent",
-        "AgentCalled",
-        "QueueMemberPause",
-        "DeviceStateChange",
-    ):
-        assert name in table

@@ -78,7 +78,8 @@ def test_click_to_call_rings_the_signed_in_agents_extension(panels: Panels) -> N
                                   headers=panels.as_user("reza"))
     assert response.status_code == 200, response.text
     [call] = actions.calls
-    assert call["channel"] == "PJSIP/2102" and call["variables"] == {"CITIZEN": "09131234567"}
+    assert call["channel"] == "PJSIP/2102" and call["variables"] == {
+        "CITIZEN": "09131234567", "CALL_PURPOSE": "click-to-call"}
 
 
 def test_click_to_call_without_pbx_is_a_clear_error(panels: Panels) -> None:

@@ -121,7 +121,16 @@ def test_attended_transfer_out_of_a_queue_call() -> None:
     main = next(c for c in calls if c["caller"] == "+31260010001")
     consult = next(c for c in calls if c["caller"] == "150010001")
     assert main["answered_by"] == "150010001"
-    assert main["transfers"] == [{"kind": "attended", "from": "150010001", "to": "150010002"}]
+    assert main["transfers"] == [
+        {
+            "kind": "attended",
+            "from": "150010001",
+            "to": "150010002",
+            "result": "answered",
+            "answered_by": "150010002",
+        }
+    ]
+    assert main["ended_with"] == "150010002"
     assert "150010002" in main["parties"]
     assert main["hangup_by"] == "150010002"
     assert consult["answered_by"] == "150010002"
