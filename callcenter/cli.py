@@ -141,8 +141,9 @@ def _change_user(username: str, change: str, password: str | None = None) -> Non
     from callcenter.errors import DomainError
     from callcenter.users.services import change_password, set_active
 
-    engine = build_engine(settings_or_exit().database_url)
-    prepare_store(engine)
+    settings = settings_or_exit()
+    engine = build_engine(settings.database_url)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     try:
         with session_scope(engine) as session:
             if change == "password":

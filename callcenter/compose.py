@@ -148,13 +148,13 @@ def _telephony_parts(services: Services) -> list[Part]:
                            session_deadline=settings.agi_session_deadline_seconds)
     parts.append(FastAgiPart(server, settings.sounds_dir))
     parts.append(ShahrbinPart(settings=settings,
-                              deliverer=_shahrbin_deliverer(settings, engine, services.shahrbin)))
+                              deliverer=shahrbin_deliverer(settings, engine, services.shahrbin)))
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
     return parts
 
 
-def _shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
+def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
                         ) -> OutboxDeliverer | None:
     if not settings.shahrbin_enabled:
         return None

@@ -10,8 +10,10 @@ import logging
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+
+from callcenter.db.engine import BUSY_TIMEOUT_SECONDS, SQLITE_BEGIN, SQLITE_BUSY_MS
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +50,30 @@ class DatabasePart:
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-                if self.engine.dialect.name == "sqlite" and not _sqlite_writable(connection):
-                    return {"state": "locked", "backend": "sqlite",
-                            "error": "the write lock is held elsewhere"}
+            if self.engine.dialect.name == "sqlite" and not _sqlite_writable(self.engine):
+                return {"state": "locked", "backend": "sqlite",
+                        "error": "the write lock is held elsewhere"}
         except Exception as exc:  # reported, not raised: /health must answer
             return {"state": "down", "error": type(exc).__name__}
         return {"state": "up", "backend": self.engine.dialect.name}
 
 
-def _sqlite_writable(connection: Connection) -> bool:
-    """Take and drop the write lock, waiting ``WRITE_PROBE_WAIT_MS`` at most."""
-    connection.commit()  # end the SELECT's implicit transaction first
-    previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {WRITE_PROBE_WAIT_MS}")
-    try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except OperationalError:
-        return False
-    else:
-        connection.exec_driver_sql("ROLLBACK")
+def _sqlite_writable(engine: Engine) -> bool:
+    """Take and drop the write lock, waiting ``WRITE_PROBE_WAIT_MS`` at most (the begin
+    hook of ``db.engine`` sets the short wait, then BEGINs IMMEDIATE)."""
+    probe = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE",
+                                        SQLITE_BUSY_MS: WRITE_PROBE_WAIT_MS})
+    with probe.connect() as connection:
+        try:
+            connection.exec_driver_sql("SELECT 1")
+        except OperationalError:
+            return False
+        finally:
+            connection.rollback()
+            # The pooled connection goes back with the engine's own lock wait.
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            connection.rollback()
         return True
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
 
 
 class Runtime:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from callcenter.auth.services import SignedInUser, signed_in_user
 from callcenter.auth.sessions import SESSION_COOKIE, tokens_match
-from callcenter.db.engine import session_scope
+from callcenter.db.engine import read_scope, session_scope
 from callcenter.deps import Services, get_services
 from callcenter.users.models import Role
 
@@ -32,8 +32,11 @@ CSRF_FIELD = "csrf_token"
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """A session per request; committed on success, rolled back on error."""
-    with session_scope(get_services(request).engine) as session:
+    """A session per request; committed on success, rolled back on error. A safe method
+    (GET, HEAD) only reads: it never queues behind SQLite's write lock."""
+    engine = get_services(request).engine
+    scope = session_scope if request.method in UNSAFE_METHODS else read_scope
+    with scope(engine) as session:
         yield session
 
 

@@ -116,3 +116,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads (a page, a GET): on SQLite a deferred BEGIN, so a
+    writer holding the lock elsewhere never makes it wait. Commits like ``session_scope``
+    (a read-only commit is free)."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -12,16 +12,16 @@ reports_app = typer.Typer(help="Reports: the monthly management PDF.", no_args_i
 @reports_app.command("monthly")
 def monthly(month: Annotated[str, typer.Argument(help="Jalali month, e.g. 1405-09")]) -> None:
     """Build data/reports/report-YYYY-MM.pdf for a Jalali month, printing each step."""
-    from callcenter.app import prepare_store
-    from callcenter.cli import settings_or_exit
+    from callcenter.cli_settings import settings_or_exit
     from callcenter.clock import utcnow
+    from callcenter.compose import prepare_store
     from callcenter.db.engine import build_engine
     from callcenter.errors import DomainError
     from callcenter.reports.monthly import build_monthly
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
-    prepare_store(engine)
+    prepare_store(engine, reference_dir=settings.reference_dir)
     try:
         path = build_monthly(engine=engine, settings=settings, month=month, now=utcnow(),
                              progress=typer.echo)

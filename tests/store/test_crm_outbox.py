@@ -14,6 +14,7 @@ from support.fake_shahrbin import Answer, RecordingServer
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import change_status
 from callcenter.clock import utcnow
+from callcenter.compose import shahrbin_deliverer
 from callcenter.intake.services import file_request
 from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
@@ -192,7 +193,9 @@ async def test_the_shahrbin_part_shows_a_stuck_peer_in_health(engine: Engine) ->
     with RecordingServer([Answer(201, {"ok": True}, trickle=0.5)]) as server:
         settings = Settings(shahrbin_enabled=True, shahrbin_base_url=server.url + "/api",
                             shahrbin_timeout_seconds=1.0)
-        part = ShahrbinPart(settings=settings, engine=engine, interval_seconds=0.1)
+        part = ShahrbinPart(settings=settings, interval_seconds=0.1,
+                            deliverer=shahrbin_deliverer(settings, engine,
+                                                          _config(server.url)))
         await part.start()
         try:
             assert part.health()["state"] == "running"

@@ -18,7 +18,7 @@ ROOT = {"callcenter.app", "callcenter.cli", "callcenter.compose", "callcenter.ht
         "callcenter.parts"}
 # Who may import a root module: the root itself, the routes' one dependency (deps), and
 # the command-line entry points (which build the app or prepare the store).
-ROOT_IMPORTERS = ROOT | {"callcenter.deps", "callcenter.followups.cli"}
+ROOT_IMPORTERS = ROOT | {"callcenter.deps", "callcenter.followups.cli", "callcenter.reports.cli"}
 
 Graph = dict[str, set[str]]
 

@@ -16,7 +16,7 @@ from callcenter.db.engine import session_scope
 
 
 def add_calls(panels: Panels) -> None:
-    with session_scope(panels.container.engine) as session:
+    with session_scope(panels.services.engine) as session:
         for n, (outcome, wait) in enumerate([("answered", 10), ("answered", 40),
                                              ("abandoned", 70)]):
             session.add(Call(linkedid=f"l{n}", uniqueid=f"l{n}", caller="+989131234567",
@@ -116,7 +116,7 @@ def test_blank_form_fields_mean_no_filter(panels: Panels) -> None:
 
 
 def test_built_monthly_reports_are_listed_and_served(panels: Panels) -> None:
-    folder = panels.container.settings.data_dir / "reports"
+    folder = panels.services.settings.data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report-1403-12.pdf").write_bytes(b"%PDF-1.7 test")
     (folder / "notes.txt").write_text("not a report")
