@@ -21,7 +21,7 @@ for writers. PostgreSQL ignores all of this.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +106,9 @@ def short_lock_wait(session: Session, seconds: float) -> Iterator[None]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commits on success, rolls back on error; holds SQLite's write
-    lock from its first statement."""
-    with Session(writer(engine), expire_on_commit=False) as session:
+def _unit(bind: Engine) -> Iterator[Session]:
+    """Commit on success, roll back on error."""
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -118,15 +117,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-@contextmanager
-def read_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """A unit of work: commits on success, rolls back on error; holds SQLite's write
+    lock from its first statement."""
+    return _unit(writer(engine))
+
+
+def read_scope(engine: Engine) -> AbstractContextManager[Session]:
     """A unit of work that only reads (a page, a GET): on SQLite a deferred BEGIN, so a
     writer holding the lock elsewhere never makes it wait. Commits like ``session_scope``
     (a read-only commit is free)."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    return _unit(engine)
