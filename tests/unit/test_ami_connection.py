@@ -8,8 +8,8 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
-from fake_ami import FakeAmi, block, wait_for
 from panoramisk.ami_protocol import AMIProtocol
+from support.fake_ami import FakeAmi, block, wait_for
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.backoff import Backoff

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from fake_ami import FakeAmi, block, start_fake_ami, stop_fake_ami, wait_for
+from support.fake_ami import FakeAmi, block, start_fake_ami, stop_fake_ami, wait_for
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.backoff import Backoff

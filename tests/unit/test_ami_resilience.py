@@ -21,7 +21,7 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
-from fake_ami import FakeAmi, block, start_fake_ami, stop_fake_ami, wait_for
+from support.fake_ami import FakeAmi, block, start_fake_ami, stop_fake_ami, wait_for
 
 from callcenter.ami.backoff import Backoff
 from callcenter.ami.connection import BridgeManager, ConnectionState
