@@ -143,7 +143,7 @@ def _telephony_parts(services: Services) -> list[Part]:
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
-                         sms=services.sms.service)
+                         sms=services.sms.service, catalogue=services.sms_catalogue)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
                            session_deadline=settings.agi_session_deadline_seconds)
     parts.append(FastAgiPart(server, settings.sounds_dir))

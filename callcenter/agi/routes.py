@@ -17,7 +17,7 @@ from callcenter.calls.queue_state import QueueView
 from callcenter.cases.tracking import is_valid_code
 from callcenter.reference.hours import Holidays, Hours
 from callcenter.settings import Settings
-from callcenter.sms.messages import load_catalogue
+from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from callcenter.sms.service import SmsService
 from ivr_flows.config import FlowConfig
 from ivr_flows.flows import FlowHandler, build_flows
@@ -33,12 +33,13 @@ def hours_of(settings: Settings) -> Hours:
 
 def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
                 sms: SmsService | None = None, assume_agents: bool = False,
-                ) -> Mapping[str, FlowHandler]:
-    """The flows wired to the store; ``queue_state`` tells whether agents are logged in."""
+                catalogue: SmsCatalogue | None = None) -> Mapping[str, FlowHandler]:
+    """The flows wired to the store; ``queue_state`` tells whether agents are logged in;
+    ``catalogue`` is the app's SMS texts (read here when the caller has none)."""
     backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
                               queue_name=settings.queue_name, queue_state=queue_state,
                               sms=sms, assume_agents=assume_agents,
-                              catalogue=load_catalogue(settings.sms_messages_file))
+                              catalogue=catalogue or load_catalogue(settings.sms_messages_file))
     config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
 
