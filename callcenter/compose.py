@@ -28,7 +28,7 @@ from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.actions import AmiActions
 from callcenter.auth.ratelimit import LoginRateLimiter
-from callcenter.auth.services import AuthState
+from callcenter.auth.services import AuthState, prune_dead_sessions
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.queue_state import QueueState
@@ -151,7 +151,22 @@ def _telephony_parts(services: Services) -> list[Part]:
                               deliverer=shahrbin_deliverer(settings, engine, services.shahrbin)))
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
+    _install_session_prune(services, scheduler.scheduler)
     return parts
+
+
+SESSION_PRUNE_JOB = "session-prune"
+
+
+def _install_session_prune(services: Services, scheduler: AsyncIOScheduler) -> None:
+    """Hourly: delete staff session rows dead for 30 days (the table stays small)."""
+    engine, idle, pool = services.engine, services.auth.idle, services.pools.store
+
+    async def prune() -> None:
+        await pool.run(prune_dead_sessions, engine=engine, idle=idle)
+
+    scheduler.add_job(prune, "interval", id=SESSION_PRUNE_JOB, hours=1, max_instances=1,
+                      coalesce=True)
 
 
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig

@@ -15,6 +15,7 @@ from callcenter.auth.sessions import SessionCodec
 from callcenter.auth.store import (
     TOUCH_EVERY,
     live_session,
+    prune_sessions,
     revoke_session,
     start_session,
     touch,
@@ -131,3 +132,12 @@ def log_in(
 def log_out(*, engine: Engine, session_id: str) -> None:
     with session_scope(engine) as session:
         revoke_session(session=session, session_id=session_id, now=utcnow())
+
+
+def prune_dead_sessions(*, engine: Engine, idle: timedelta) -> int:
+    """The scheduler's hourly job: session rows dead for 30 days are deleted."""
+    with session_scope(engine) as session:
+        pruned = prune_sessions(session=session, now=utcnow(), idle=idle)
+    if pruned:
+        log.info("pruned %d dead staff sessions", pruned)
+    return pruned

@@ -6,11 +6,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, update
+from sqlmodel import Session, col, delete, or_, update
 
 from callcenter.auth.models import StaffSession
 from callcenter.auth.sessions import SESSION_MAX_AGE_SECONDS, new_csrf_token
 from callcenter.users.models import User
+
+# A dead session row (revoked, idle or past its maximum age) is kept this long for the
+# record of who was signed in when, then deleted by ``prune_sessions``.
+KEEP_DEAD_SESSIONS = timedelta(days=30)
 
 # A request refreshes ``last_seen_at`` at most this often: one write a minute per user,
 # not one per request (SQLite has one writer).
@@ -67,3 +71,18 @@ def revoke_user_sessions(*, session: Session, user_id: int, now: datetime, why: 
         .values(revoked_at=now, revoked_why=why))
     return int(result.rowcount or 0)
 
+
+
+def prune_sessions(*, session: Session, now: datetime, idle: timedelta,
+                   keep: timedelta = KEEP_DEAD_SESSIONS) -> int:
+    """Delete the session rows that have been dead for longer than ``keep``: revoked, idle
+    longer than ``idle`` or past the maximum age, before ``now - keep``. A live session
+    is never deleted, whatever ``keep`` is. The number deleted."""
+    cutoff = now - keep
+    result = session.exec(
+        delete(StaffSession).where(or_(
+            col(StaffSession.revoked_at) < cutoff,
+            col(StaffSession.last_seen_at) < cutoff - idle,
+            col(StaffSession.created_at) < cutoff - timedelta(seconds=SESSION_MAX_AGE_SECONDS),
+        )))
+    return int(result.rowcount or 0)

@@ -109,3 +109,39 @@ def test_an_open_websocket_closes_when_its_session_ends(panels: Panels, path: st
         while True:
             ws.receive_json()  # pushes until the re-check (0.2 s) closes it
     assert closed.value.code == 4401
+
+
+def test_dead_session_rows_are_pruned_after_thirty_days_and_live_ones_never(
+        panels: Panels) -> None:
+    """Tried: rows revoked, idle and past their maximum age, 29 and 31 days ago, beside a
+    live session; then a prune with ``keep=0`` (the most eager) must still spare the live
+    one. Before, nothing deleted a session row: the table grew with every login."""
+    from callcenter.auth.store import prune_sessions
+
+    cookie = steal_cookie(panels, "ali")
+    now = utcnow()
+    idle = timedelta(minutes=30)
+    engine = panels.services.engine
+    with session_scope(engine) as session:
+        before = {row.id for row in session.exec(select(StaffSession))}
+        user_id = panels.user_ids["ali"]
+        for days, kind in [(d, k) for d in (29, 31) for k in ("revoked", "idle", "old")]:
+            at = now - timedelta(days=days)
+            row = StaffSession(id=f"{kind}-{days}", user_id=user_id, csrf_token="x",
+                               created_at=at - timedelta(hours=12), last_seen_at=at)
+            if kind == "revoked":
+                row.created_at, row.last_seen_at, row.revoked_at = now, now, at
+            elif kind == "idle":
+                row.created_at = at  # seen last (and made) at ``at``: idle ever since
+            session.add(row)
+    with session_scope(engine) as session:
+        assert prune_sessions(session=session, now=now, idle=idle) == 3
+    with session_scope(engine) as session:
+        left = {row.id for row in session.exec(select(StaffSession))}
+    assert left == before | {"revoked-29", "idle-29", "old-29"}
+    with session_scope(engine) as session:
+        prune_sessions(session=session, now=now, idle=idle, keep=timedelta(0))
+    with session_scope(engine) as session:
+        left = {row.id for row in session.exec(select(StaffSession))}
+    assert left <= before and left  # the 29-day rows went; the live session stayed
+    assert replay(panels, cookie) == 200
