@@ -176,6 +176,9 @@ def on_bridge_leave(tracker: CallRegistry, event: Event, out: Out) -> None:
     channel, call = found
     members = tracker.bridges.get(event.get("BridgeUniqueid", ""))
     channel.bridge = None
+    if not channel.is_local:
+        call.leave_order.pop(channel.party, None)
+        call.leave_order[channel.party] = None
     if members is None:
         return
     members.discard(channel.uniqueid)

@@ -47,14 +47,40 @@ def outcome_of(call: LiveCall) -> Outcome:
     return _DIAL_STATUS_OUTCOME.get(call.dial_statuses[-1], Outcome.MISSED)
 
 
-def _hangup_by(call: LiveCall, outcome: Outcome) -> str | None:
+def _hangup_by(call: LiveCall, outcome: Outcome, transfers: tuple[Transfer, ...]
+               ) -> str | None:
     if outcome is Outcome.ANSWERED:
+        moved = _last_conversation(call, transfers)
+        left = [party for party in call.leave_order if party in (moved or ())]
+        if left:
+            # The conversation that ended the call is transferee <-> target: whichever of
+            # the two left it first ended it. The transferer leaving its consultation
+            # bridge completed the transfer and ended nothing; and Hangup events are no
+            # guide here (a Local pair between the two delays the target's Hangup past
+            # the caller's, though the target hung up first).
+            return left[0]
         return call.hangup_by or call.first_real_hangup
     if outcome in (Outcome.BUSY, Outcome.REJECTED):
         return call.first_dialed
     if outcome is Outcome.MISSED:
         return None  # the PBX gave up ringing
     return call.caller or None
+
+
+def _last_conversation(call: LiveCall, transfers: tuple[Transfer, ...]
+                       ) -> tuple[str, str] | None:
+    """(transferee, target) of the last answered transfer, or ``None`` when the caller
+    ended with whoever answered first."""
+    for transfer in reversed(transfers):
+        if transfer.result is TransferResult.ANSWERED and transfer.answered_by:
+            # The transferer handed on whoever it talked to: the caller, unless the
+            # transferer is the caller itself (a click-to-call agent hands on the citizen).
+            transferee = (call.answered_by if transfer.from_party == call.caller
+                          else call.caller)
+            if transferee:
+                return transferee, transfer.answered_by
+            return None
+    return None
 
 
 def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
@@ -90,7 +116,7 @@ def summarize(call: LiveCall, *, ended_at: float) -> CallEnded:
         ended_at=ended_at,
         wait_seconds=max(wait, 0.0),
         talk_seconds=max(talk, 0.0),
-        hangup_by=_hangup_by(call, outcome),
+        hangup_by=_hangup_by(call, outcome, transfers),
         ivr_path=tuple(call.ivr_path),
         request_code=call.request_code,
         joined_late=call.joined_late,

@@ -132,6 +132,9 @@ class LiveCall:
     request_code: str | None = None
     hangup_by: str | None = None
     first_real_hangup: str | None = None
+    # Real parties in the order they last left a bridge (a dict as an ordered set): who
+    # left the final conversation first. Order, not time: recordings may lack Timestamp.
+    leave_order: dict[str, None] = field(default_factory=dict)
     # Originated calls (AMI Originate): the first leg rings first, its answer is setup.
     originated: bool = False
     origin_answered_at: float | None = None

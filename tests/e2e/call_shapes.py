@@ -34,6 +34,9 @@ QUEUE_XFER = "2192"
 # Run on the agent's leg before it is bridged: the bridge reads the feature codes at
 # join time, and the 137 config defines no atxfer code.
 XFER_KEYS = "shapes-xfer-keys"
+# [outbound]: the click-to-call extension, with the agent's leg allowed to transfer by
+# the atxfer feature (Dial option T; the feature code set on the agent's leg first).
+XFER_CALLBACK = "xfer-callback"
 
 # (context, extension line) pairs for "dialplan add extension <line> into <context>".
 SHAPE_DIALPLAN = (
@@ -43,6 +46,9 @@ SHAPE_DIALPLAN = (
     ("citizens", f"{RING_GROUP},2,Hangup()"),
     ("citizens", f"{QUEUE_XFER},1,Queue({QUEUE},t,,,,,{XFER_KEYS})"),
     ("citizens", f"{QUEUE_XFER},2,Hangup()"),
+    ("outbound", f"{XFER_CALLBACK},1,Set(FEATUREMAP(atxfer)=*2)"),
+    ("outbound", f"{XFER_CALLBACK},2,Dial(PJSIP/${{CITIZEN}}@citizens,60,T)"),
+    ("outbound", f"{XFER_CALLBACK},3,Hangup()"),
     ("citizens", f"{FORWARD},1,Answer()"),
     ("citizens", f"{FORWARD},2,Dial(PJSIP/09125550009@citizens,20,U({CONFIRM}^s^1))"),
     ("citizens", f"{FORWARD},3,Hangup()"),
@@ -223,6 +229,27 @@ async def dial_then_blind_transfer(bench: Bench) -> None:
     await _blind(bench, "2102", target, dialled=True)
 
 
+async def dial_then_attended_transfer(bench: Bench) -> None:
+    """A click-to-dial call (Dial, no queue); the agent consults 2102 with Atxfer, 2102
+    answers, the agent hangs up: the citizen ends with 2102, who hangs up first."""
+    agent = await bench.sipp.agent(extension="2101", answer_after=0.5, talk_for=9)
+    citizen = await bench.sipp.called_citizen(answer_after=1.0, talk_for=30)
+    target = await bench.sipp.agent(extension="2102", answer_after=1.5, talk_for=8)
+    start = len(bench.ami.events)
+    await originate(
+        bench.ami, Channel="PJSIP/2101", Context="outbound", Exten=XFER_CALLBACK,
+        CallerID='"09125550001" <09125550001>',
+        Variable="CITIZEN=09125550001,CALL_PURPOSE=click-to-call",
+    )  # fmt: skip
+    await bridged_channel(bench.ami, "PJSIP/citizens-", start=start)
+    channel = await bridged_channel(bench.ami, "PJSIP/2101-", start=start)
+    await asyncio.sleep(1.5)
+    reply = await bench.ami.action("Atxfer", Channel=channel, Context="agents", Exten="2102")
+    if reply.get("Response") != "Success":
+        raise RuntimeError(f"Atxfer refused: {reply}")
+    await finish(agent, citizen, target)
+
+
 async def _attended(
     bench: Bench, *, agent_talk: float, target_answer: float, target_talk: float = 8
 ) -> None:
@@ -286,6 +313,7 @@ SHAPES: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "blind_transfer_busy": blind_transfer_busy,
     "blind_transfer_ring_group": blind_transfer_ring_group,
     "dial_then_blind_transfer": dial_then_blind_transfer,
+    "dial_then_attended_transfer": dial_then_attended_transfer,
     "attended_transfer": attended_transfer,
     "attended_transfer_target_hangs_up": attended_transfer_target_hangs_up,
     "blonde_transfer": blonde_transfer,

@@ -71,10 +71,33 @@ async def queue_of_asterisk(ami: AmiClient) -> dict[str, int]:
     }
 
 
+def agent_row(picture: dict[str, Any], extension: str) -> dict[str, Any]:
+    rows = [a for a in picture["agents"] if a.get("extension") == extension]
+    assert len(rows) == 1, picture
+    return rows[0]
+
+
+async def supervisor_sees(supervisor: Any, check: Any, *, seconds: float = 20
+                          ) -> dict[str, Any]:
+    """Poll the supervisor's live picture (the JSON its page's websocket pushes) until
+    ``check`` accepts it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = await asyncio.to_thread(supervisor.get, "/api/supervisor/live")
+        assert response.status_code == 200, response.text
+        picture: dict[str, Any] = response.json()
+        if check(picture):
+            return picture
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the supervisor page never showed it: {picture}")
+        await asyncio.sleep(0.5)
+
+
 async def test_asterisk_restart_with_calls_up_loses_no_call(
     quick_bridge: Bridge, sipp: SippRunner, ami: AmiClient, pbx: SandboxPbx
 ) -> None:
     bridge = quick_bridge
+    supervisor = await asyncio.to_thread(bridge.staff_client, "sara", role="supervisor")
     talking, waiting = "09135550431", "09135550432"
     await add_agent(ami, "2101")
     agent = await sipp.agent(extension="2101", answer_after=1, talk_for=60, max_seconds=90)
@@ -91,6 +114,9 @@ async def test_asterisk_restart_with_calls_up_loses_no_call(
     await asyncio.sleep(1.5)  # the bridge has seen the join
     before: dict[str, Any] = await asyncio.to_thread(bridge.health)
     assert before["parts"]["ami"]["active_calls"] == 2, before
+    # What the supervisor's page shows before: 2101 talking, one caller waiting.
+    await supervisor_sees(supervisor, lambda p: (
+        agent_row(p, "2101")["state"] == "on_call" and len(p["waiting"]) == 1))
     resyncs = before["parts"]["ami"]["resyncs"]
 
     restarted_at = time.monotonic()
@@ -123,9 +149,15 @@ async def test_asterisk_restart_with_calls_up_loses_no_call(
         truth = await queue_of_asterisk(back)
         assert truth["members"] == 1  # persistentmembers: the agent is back in the queue
         assert ami_part["queues"][QUEUE] == truth, (ami_part["queues"], truth)
+        # ... and the supervisor's page agrees with Asterisk: 2101 is back and free (not
+        # left "on call" by the cut call), nobody waits.
+        picture = await supervisor_sees(supervisor, lambda p: (
+            agent_row(p, "2101")["state"] == "available" and not p["waiting"]))
+        assert picture["queue_known"] is True
         print(f"records complete {reconnected:.1f} s after the restart; sipp: "
               + "; ".join(r.describe().splitlines()[0] for r in results))  # fmt: skip
     finally:
+        supervisor.close()
         await back.close()
         # Leave the sandbox as the next test run expects it (config reinstalled).
         proc = await asyncio.create_subprocess_exec(str(SANDBOX), "up",

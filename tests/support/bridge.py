@@ -8,6 +8,7 @@ sandbox's AMI, and keeps its store in a temporary SQLite file the test can read.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,7 +22,8 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from callcenter.db.engine import build_engine
+from callcenter.db.engine import build_engine, session_scope
+from callcenter.users.services import create_user
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +128,25 @@ class Bridge:
             if time.monotonic() > deadline:
                 raise AssertionError(f"store never satisfied {work}; log:\n{self.log_tail()}")
             time.sleep(0.3)
+
+    def staff_client(self, username: str, *, role: str, extension: str | None = None
+                     ) -> httpx.Client:
+        """A staff user made in this bridge's store, signed in through the login form
+        (the caller closes the client). Its CSRF token is sent on every request."""
+        password = f"{username}-e2e-password"
+        with session_scope(self.engine) as session:
+            create_user(session=session, username=username, password=password, role=role,
+                        extension=extension, full_name=username)
+        client = httpx.Client(base_url=self.url, timeout=10)
+        form = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, form
+        answer = client.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": token.group(1)})
+        csrf = re.search(r'"csrf": "([^"]+)"', answer.text)
+        assert csrf, answer.text
+        client.headers["X-CSRF-Token"] = csrf.group(1)
+        return client
 
     def close(self) -> None:
         self.stop()

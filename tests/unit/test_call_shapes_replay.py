@@ -37,6 +37,7 @@ def test_every_shape_is_recorded() -> None:
         "click_to_dial", "callback_call", "click_to_dial_busy", "click_to_dial_rejected",
         "call_me_now", "survey_call", "blind_transfer", "blind_transfer_busy",
         "blind_transfer_ring_group", "dial_then_blind_transfer", "attended_transfer",
+        "dial_then_attended_transfer",
         "attended_transfer_target_hangs_up", "blonde_transfer", "ring_group",
         "forward_not_confirmed",
     }  # fmt: skip
@@ -105,6 +106,43 @@ def test_transfers_of_a_queue_call(
         {"kind": kind, "from": AGENT, "to": to, "result": result, "answered_by": target_answered_by}
     ]
     assert call["ended_with"] == ended_with
+
+
+@pytest.mark.parametrize(
+    ("name", "hangup_by"),
+    [
+        # After a transfer the conversation that ends the call is caller <-> target; in
+        # each of these the target hangs up first (SIPp's talk time), the caller waits.
+        ("blind_transfer", "2102"),
+        ("blind_transfer_ring_group", "2103"),
+        # The transferer leaving its consultation bridge completes the transfer: it ends
+        # nothing (this said 2101 before).
+        ("attended_transfer", "2102"),
+        ("blonde_transfer", "2102"),
+        # The target's Hangup event comes after the citizen's here (a Local pair sits
+        # between them), though the target hung up first: its BridgeLeave says so.
+        ("dial_then_attended_transfer", "2102"),
+        ("dial_then_blind_transfer", "2102"),
+    ],
+)
+def test_who_hung_up_after_a_transfer_is_the_caller_or_the_target(
+        name: str, hangup_by: str) -> None:
+    assert the_call(name)["hangup_by"] == hangup_by
+
+
+def test_a_dialled_call_transferred_attended() -> None:
+    """Click-to-dial (the agent's phone rings first, then the citizen), then the agent
+    consults 2102 with the atxfer feature and hangs up: the citizen ends with 2102."""
+    call = the_call("dial_then_attended_transfer")
+    assert (call["caller"], call["answered_by"], call["purpose"], call["outcome"]) == (
+        AGENT, CALLED, "click-to-call", "answered",
+    )  # fmt: skip
+    assert call["transfers"] == [
+        {"kind": "attended", "from": AGENT, "to": "2102", "result": "answered",
+         "answered_by": "2102"}
+    ]  # fmt: skip
+    assert call["ended_with"] == "2102"
+    assert call["parties"] == [AGENT, CALLED, "2102"]
 
 
 def test_an_attended_transfer_the_target_hung_up_on_is_no_transfer() -> None:
