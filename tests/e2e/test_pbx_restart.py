@@ -149,10 +149,11 @@ async def test_asterisk_restart_with_calls_up_loses_no_call(
         truth = await queue_of_asterisk(back)
         assert truth["members"] == 1  # persistentmembers: the agent is back in the queue
         assert ami_part["queues"][QUEUE] == truth, (ami_part["queues"], truth)
-        # ... and the supervisor's page agrees with Asterisk: 2101 is back and free (not
-        # left "on call" by the cut call), nobody waits.
+        # ... and the supervisor's page agrees with Asterisk: 2101 is still logged in, no
+        # longer "on call" (the cut call ended: wrap-up, which the agent ends with
+        # "ready"), and nobody waits.
         picture = await supervisor_sees(supervisor, lambda p: (
-            agent_row(p, "2101")["state"] == "available" and not p["waiting"]))
+            agent_row(p, "2101")["state"] in ("wrap_up", "available") and not p["waiting"]))
         assert picture["queue_known"] is True
         print(f"records complete {reconnected:.1f} s after the restart; sipp: "
               + "; ".join(r.describe().splitlines()[0] for r in results))  # fmt: skip

@@ -142,7 +142,8 @@ class Bridge:
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token, form
         answer = client.post("/login", data={"username": username, "password": password,
-                                             "csrf_token": token.group(1)})
+                                             "csrf_token": token.group(1)},
+                             follow_redirects=True)  # to the role's home page
         csrf = re.search(r'"csrf": "([^"]+)"', answer.text)
         assert csrf, answer.text
         client.headers["X-CSRF-Token"] = csrf.group(1)
