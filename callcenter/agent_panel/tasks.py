@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from callcenter.agent_panel.schemas import TaskOut
 from callcenter.auth.services import SignedInUser
@@ -13,7 +12,7 @@ from callcenter.citizens.models import Citizen
 from callcenter.clock import as_utc
 from callcenter.errors import InvalidInput, NotFound
 from callcenter.followups.models import Task
-from callcenter.followups.services import open_tasks
+from callcenter.followups.services import open_task_filter
 from callcenter.users.models import User
 
 MAX_TASKS = 200
@@ -35,26 +34,34 @@ def _out(session: Session, task: Task) -> TaskOut:
 
 
 def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
-    """An agent's own and unassigned open tasks; a supervisor's view is every task."""
-    rows = open_tasks(session=session, limit=MAX_TASKS,
-                      assigned_user_id=None if user.is_supervisor else user.id)
-    related = _load_related(session, rows)  # held: the session's identity map is weak
-    out = [_out(session, task) for task in rows]
-    del related
-    return out
+    """An agent's own and unassigned open tasks; a supervisor's view is every task.
 
-
-def _load_related(session: Session, tasks: Sequence[Task]) -> list[object]:
-    """Citizens, requests and assignees of ``tasks`` in one query each: ``_out``'s
-    ``session.get`` then finds them in the session (not one query per task)."""
-    loaded: list[object] = []
-    for model, ids in ((Citizen, {t.citizen_id for t in tasks}),
-                       (CitizenRequest, {t.request_id for t in tasks}),
-                       (User, {t.assigned_user_id for t in tasks})):
-        wanted = [i for i in ids if i is not None]
-        if wanted:
-            loaded.extend(session.exec(select(model).where(col(model.id).in_(wanted))).all())
-    return loaded
+    One query: the first ``MAX_TASKS`` open tasks from the partial open-task index,
+    each with its citizen's phone, its request's code and its assignee's name joined
+    (only those columns, no ORM rows to build)."""
+    query = (
+        sa_select(col(Task.id), col(Task.kind), col(Task.state), col(Task.due_at),
+                  col(Citizen.phone), col(CitizenRequest.tracking_code),
+                  col(Task.call_linkedid), col(Task.assigned_user_id),
+                  col(User.full_name), col(User.username), col(Task.note))
+        .select_from(Task)
+        .outerjoin(Citizen, col(Citizen.id) == col(Task.citizen_id))
+        .outerjoin(CitizenRequest, col(CitizenRequest.id) == col(Task.request_id))
+        .outerjoin(User, col(User.id) == col(Task.assigned_user_id))
+        .where(*open_task_filter(assigned_user_id=None if user.is_supervisor else user.id))
+        .order_by(col(Task.due_at), col(Task.id))
+        .limit(MAX_TASKS)
+    )
+    return [
+        TaskOut(id=task_id, kind=kind, state=state, due_at=as_utc(due_at).isoformat(),
+                phone=phone, tracking_code=code, call_linkedid=linkedid,
+                assigned_user_id=assigned_id,
+                assigned_to=(full_name or username) if assigned_id is not None
+                and username is not None else None,
+                note=note)
+        for (task_id, kind, state, due_at, phone, code, linkedid, assigned_id, full_name,
+             username, note) in session.execute(query)
+    ]
 
 
 def assign(*, session: Session, task_id: int, user_id: int | None) -> TaskOut:

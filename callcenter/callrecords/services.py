@@ -6,6 +6,7 @@ Asterisk's own logs can all report the same call, and it is stored once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,12 +57,16 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
         source=source,
         details=_details(ended),
     )
+    # The request is found before the INSERT, so the row is written linked (no UPDATE).
+    linked = _link_request(session=session, call=call, request_code=ended.request_code)
     try:
         with session.begin_nested():
             session.add(call)
     except IntegrityError:  # written meanwhile by another path (recovery vs live)
         return session.exec(select(Call).where(Call.linkedid == ended.linkedid)).one()
-    _link_request(session=session, call=call, request_code=ended.request_code)
+    for event in linked:  # the events get the call's id: one batched UPDATE at the flush
+        event.call_id = call.id
+        session.add(event)
     kind = FOLLOW_UP_TASKS.get(ended.outcome)
     if kind is not None and citizen_id is not None and ended.queue:
         already = session.exec(select(Task).where(Task.call_linkedid == ended.linkedid)).first()
@@ -128,11 +133,13 @@ def _details(ended: CallEnded) -> dict[str, Any]:
     }
 
 
-def _link_request(*, session: Session, call: Call, request_code: str | None) -> None:
-    """Link the call to the request named in the IVR, or filed/updated during the call.
+def _link_request(*, session: Session, call: Call, request_code: str | None
+                  ) -> Sequence[RequestEvent]:
+    """Set the request of ``call`` (not yet a row): the one named in the IVR, or
+    filed/updated during the call; returns that call's request events to link.
 
     Agents' and the IVR's request events carry the call's ``linkedid`` (the call is not
-    a row yet while it is up); they get the call's id now.
+    a row yet while it is up); they get the call's id once it is written.
     """
     since = call.entered_at - timedelta(minutes=1)
     linked = session.exec(
@@ -142,9 +149,6 @@ def _link_request(*, session: Session, call: Call, request_code: str | None) -> 
         .where(col(RequestEvent.call_id).is_(None))
         .order_by(col(RequestEvent.id))
     ).all()
-    for event in linked:
-        event.call_id = call.id
-        session.add(event)
     if linked:
         call.request_id = linked[-1].request_id
     elif request_code:
@@ -152,4 +156,4 @@ def _link_request(*, session: Session, call: Call, request_code: str | None) -> 
             call.request_id = get_request_by_code(session=session, code=request_code).id
         except NoSuchRequest:
             call.request_id = None
-    session.add(call)
+    return linked

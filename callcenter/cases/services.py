@@ -22,6 +22,7 @@ from callcenter.cases.models import (
     RequestStatus,
 )
 from callcenter.cases.tracking import generate_code, is_valid_code, normalise_code
+from callcenter.citizens.models import Citizen
 from callcenter.citizens.services import find_citizen, get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
@@ -77,16 +78,22 @@ def create_request(
     needs_triage: bool = False,
     actor: str = "system",
     call_id: int | None = None,
+    citizen: Citizen | None = None,
 ) -> CitizenRequest:
-    """File a request for the citizen behind ``phone`` and refer it to its department."""
+    """File a request for the citizen behind ``phone`` and refer it to its department
+    (``citizen``: that citizen when the caller has already found it - not read again)."""
     try:
         channel = RequestChannel(channel)
     except ValueError:
         raise InvalidInput(f"unknown channel {channel!r}", channel=str(channel)) from None
     category = get_category(session=session, code=category_code)
-    citizen = get_or_create_citizen(session=session, phone=phone, name=citizen_name)
+    if citizen is None:
+        citizen = get_or_create_citizen(session=session, phone=phone, name=citizen_name)
     now = utcnow()
-    request = CitizenRequest(
+    # Written already referred (``new`` -> ``referred`` is the routing's first step and
+    # always allowed): one INSERT instead of an INSERT and an UPDATE; the history below
+    # still shows both steps, as ``change_status`` writes them.
+    request = _insert_with_unique_code(session=session, request=CitizenRequest(
         tracking_code="",
         channel=channel,
         category_code=category.code,
@@ -95,31 +102,33 @@ def create_request(
         description=description,
         recording_path=recording_path,
         citizen_id=citizen.id,  # type: ignore[arg-type]
-        status=RequestStatus.NEW,
+        status=RequestStatus.REFERRED,
         deadline_at=now + timedelta(hours=category.deadline_hours),
         needs_triage=needs_triage,
         created_at=now,
         updated_at=now,
-    )
-    _insert_with_unique_code(session=session, request=request)
+    ))
+    assert RequestStatus.REFERRED in TRANSITIONS[RequestStatus.NEW]
     add_event(
         session=session, request=request, kind="created", actor=actor, channel=channel,
         call_id=call_id, to_status=RequestStatus.NEW,
     )
-    change_status(
-        session=session, request=request, to_status=RequestStatus.REFERRED, actor="routing",
-        note=f"referred to {category.department_code}", notify_crm=False,
+    add_event(
+        session=session, request=request, kind="status", actor="routing",
+        note=f"referred to {category.department_code}", from_status=RequestStatus.NEW,
+        to_status=RequestStatus.REFERRED,
     )
     return request
 
 
-def _insert_with_unique_code(*, session: Session, request: CitizenRequest) -> None:
+def _insert_with_unique_code(*, session: Session, request: CitizenRequest) -> CitizenRequest:
+    """``request`` stored under a fresh tracking code (drawn again when one is taken)."""
     for _ in range(_CODE_ATTEMPTS):
         request.tracking_code = generate_code()
         try:
             with session.begin_nested():
                 session.add(request)
-            return
+            return request
         except IntegrityError:
             session.expunge(request) if request in session else None
             continue

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, bindparam, or_
 from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
@@ -43,22 +43,35 @@ def create_task(
     return task
 
 
+OPEN_TASK_STATES = (TaskState.PENDING, TaskState.CLAIMED, TaskState.WAITING)
+
+
+def open_task_filter(*, assigned_user_id: int | None = None, kinds: Sequence[str] = ()
+                     ) -> list[ColumnElement[bool]]:
+    """The WHERE terms of ``open_tasks`` (also used by queries that join its rows).
+
+    The states are literals in the SQL: SQLite uses the partial open-task index
+    (``ix_task_open_due``) only when the query names the index's own constant values.
+    """
+    terms: list[ColumnElement[bool]] = [col(Task.state).in_(
+        bindparam("open_states", [str(s) for s in OPEN_TASK_STATES], expanding=True,
+                  literal_execute=True))]
+    if assigned_user_id is not None:
+        terms.append(or_(col(Task.assigned_user_id) == assigned_user_id,
+                         col(Task.assigned_user_id).is_(None)))
+    if kinds:
+        terms.append(col(Task.kind).in_(list(kinds)))
+    return terms
+
+
 def open_tasks(
     *, session: Session, assigned_user_id: int | None = None, kinds: Sequence[str] = (),
     limit: int | None = None,
 ) -> Sequence[Task]:
     """Pending tasks, oldest due first (callbacks keep the order callers queued in);
     the first ``limit`` of them when given."""
-    query = select(Task).where(
-        col(Task.state).in_([TaskState.PENDING, TaskState.CLAIMED, TaskState.WAITING])
-    )
-    if assigned_user_id is not None:
-        query = query.where(
-            or_(col(Task.assigned_user_id) == assigned_user_id,
-                col(Task.assigned_user_id).is_(None))
-        )
-    if kinds:
-        query = query.where(col(Task.kind).in_(list(kinds)))
+    query = select(Task).where(*open_task_filter(assigned_user_id=assigned_user_id,
+                                                  kinds=kinds))
     return session.exec(query.order_by(col(Task.due_at), col(Task.id)).limit(limit)).all()
 
 

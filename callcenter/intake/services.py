@@ -100,11 +100,12 @@ def file_request(
         session=session, phone=citizen.phone, channel=channel, category_code=category.code,
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
-        needs_triage=needs_triage, actor=actor, call_id=call_id,
+        needs_triage=needs_triage, actor=actor, call_id=call_id, citizen=citizen,
     )
-    session.flush()
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)
-    suggestions = suggest_duplicates(session=session, request=request, window=duplicate_window)
+    with session.no_autoflush:  # the history, outbox and suggestions go in one flush below
+        suggestions = suggest_duplicates(session=session, request=request,
+                                         window=duplicate_window)
     if open_one is not None:  # unverified: the same citizen's open request, for a person
         suggestions.append(DuplicateSuggestion(request_id=request.id,  # type: ignore[arg-type]
                                                original_id=open_one.id))  # type: ignore[arg-type]

@@ -67,25 +67,27 @@ def today_report(*, session: Session, now: datetime, timezone: str,
     start, end = day_bounds(local_day(now, timezone), timezone)
     figures = figures_between(session=session, start=start, end=end,
                               threshold_seconds=threshold_seconds)
-    abandoned = session.exec(
-        select(Call.linkedid, Call.caller, Call.entered_at, Call.wait_seconds)
+    # each abandoned call with whether it has a callback task: one query, an EXISTS
+    # probe of the task's linkedid index per call (no IN list of today's linkedids)
+    has_task = (sa_select(col(Task.id))
+                .where(col(Task.call_linkedid) == col(Call.linkedid),
+                       col(Task.kind).in_([TaskKind.CALLBACK, TaskKind.ABANDONED]))
+                .exists())
+    abandoned = session.execute(
+        sa_select(col(Call.linkedid), col(Call.caller), col(Call.entered_at),
+                  col(Call.wait_seconds), has_task)
         .where(col(Call.entered_at) >= start, col(Call.entered_at) < end,
-               Call.direction == "inbound", Call.outcome == "abandoned")
+               col(Call.direction) == "inbound", col(Call.outcome) == "abandoned")
         .order_by(col(Call.entered_at).desc(), col(Call.id).desc())
     ).all()
-    linked = set(session.exec(
-        select(Task.call_linkedid).where(
-            col(Task.call_linkedid).in_([linkedid for linkedid, *_ in abandoned]),
-            col(Task.kind).in_([TaskKind.CALLBACK, TaskKind.ABANDONED]))
-    ).all()) if abandoned else set()
     departments = {d.code: d for d in session.exec(select(Department)).all()}
     return {
         "figures": figures.as_dict(),
         "abandoned": [
             {"linkedid": linkedid, "caller": caller or "",
              "at": as_utc(entered_at).isoformat(), "wait_seconds": wait,
-             "callback_task": linkedid in linked}
-            for linkedid, caller, entered_at, wait in abandoned
+             "callback_task": bool(linked)}
+            for linkedid, caller, entered_at, wait, linked in abandoned
         ],
         "backlog": [
             {"department_code": line.department_code,
