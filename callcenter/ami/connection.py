@@ -83,7 +83,9 @@ class BridgeManager(Manager):
         self.last_error: str | None = None
         self.last_event_at: float | None = None
         self.events_received = 0
+        self.events_skipped = 0
         self.dispatch_errors = 0
+        self._wanted: dict[str, bool] = {}
         self._stopped = True
         self._connect_task: asyncio.Task[Any] | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
@@ -225,6 +227,34 @@ class BridgeManager(Manager):
         log.info("AMI reconnect attempt %d in %.1f s", self.backoff.attempts, delay)
         self._retry_timer = self.loop.call_later(delay, self.connect)
 
+    # -- which events are read at all ------------------------------------------------
+
+    def register_event(self, pattern: str, callback: Any = None) -> Any:
+        # panoramisk's own __init__ registers before ours has run
+        getattr(self, "_wanted", {}).clear()
+        return super().register_event(pattern, callback)
+
+    def wants_event(self, name: str) -> bool:
+        """Whether any callback would see an event called ``name``. A callback may narrow
+        a pattern (``"*"``) with a ``wants(name)`` method (``EventRouter`` does); one
+        without it wants everything its pattern matches. Cached per name."""
+        wanted = self._wanted.get(name)
+        if wanted is None:
+            wanted = name.lower() == "shutdown" or any(
+                regexp.match(name) is not None
+                and any(getattr(cb, "wants", None) is None or cb.wants(name)
+                        for cb in self.callbacks.get(pattern, ()))
+                for pattern, regexp in self.patterns)
+            if len(self._wanted) < 2000:  # event names are a small set; never unbounded
+                self._wanted[name] = wanted
+        return wanted
+
+    def event_skipped(self) -> None:
+        """An event nobody wants arrived (the protocol dropped it unparsed)."""
+        self.last_event_at = self._clock()
+        self.events_received += 1
+        self.events_skipped += 1
+
     def dispatch(self, event: Any) -> list[str]:
         self.last_event_at = self._clock()
         self.events_received += 1
@@ -252,6 +282,7 @@ class BridgeManager(Manager):
             "attempts": self.backoff.attempts,
             "last_event_age_seconds": None if age is None else round(age, 3),
             "events_received": self.events_received,
+            "events_skipped": self.events_skipped,
             "dispatch_errors": self.dispatch_errors,
             "frames_dropped": getattr(self.protocol, "frames_dropped", 0),
             "last_error": self.last_error,

@@ -52,6 +52,11 @@ class EventRouter:
     def attach(self, manager: Any) -> None:
         manager.register_event("*", self)
 
+    def wants(self, name: str) -> bool:
+        """Whether an event of this name goes anywhere: the manager reads no further
+        than the name of one that does not (``BridgeManager.wants_event``)."""
+        return self.on_raw is not None or name in self._table
+
     def __call__(self, manager: Any, message: Any) -> None:
         name = message.get("Event", "")
         handlers = self._table.get(name)
