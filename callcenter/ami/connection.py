@@ -85,7 +85,7 @@ class BridgeManager(Manager):
         self.events_received = 0
         self.events_skipped = 0
         self.dispatch_errors = 0
-        self._wanted: dict[str, bool] = {}
+        self._wanted: dict[str, bool | tuple[Callable[[str, str], bool], ...]] = {}
         self._stopped = True
         self._connect_task: asyncio.Task[Any] | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
@@ -234,20 +234,33 @@ class BridgeManager(Manager):
         getattr(self, "_wanted", {}).clear()
         return super().register_event(pattern, callback)
 
-    def wants_event(self, name: str) -> bool:
-        """Whether any callback would see an event called ``name``. A callback may narrow
-        a pattern (``"*"``) with a ``wants(name)`` method (``EventRouter`` does); one
-        without it wants everything its pattern matches. Cached per name."""
-        wanted = self._wanted.get(name)
-        if wanted is None:
-            wanted = name.lower() == "shutdown" or any(
-                regexp.match(name) is not None
-                and any(getattr(cb, "wants", None) is None or cb.wants(name)
-                        for cb in self.callbacks.get(pattern, ()))
-                for pattern, regexp in self.patterns)
+    def wants_event(self, name: str, frame: str = "") -> bool:
+        """Whether any callback would see this event (``name``, raw ``frame``). A callback
+        may narrow its pattern (``"*"``) with a ``wants(name, frame)`` method
+        (``EventRouter`` does); one without it wants everything its pattern matches.
+        Which callbacks a name reaches is worked out once per name."""
+        plan = self._wanted.get(name)
+        if plan is None:
+            plan = self._plan(name)
             if len(self._wanted) < 2000:  # event names are a small set; never unbounded
-                self._wanted[name] = wanted
-        return wanted
+                self._wanted[name] = plan
+        if isinstance(plan, bool):
+            return plan
+        return any(wants(name, frame) for wants in plan)
+
+    def _plan(self, name: str) -> bool | tuple[Callable[[str, str], bool], ...]:
+        if name.lower() == "shutdown":
+            return True
+        narrowed: list[Callable[[str, str], bool]] = []
+        for pattern, regexp in self.patterns:
+            if regexp.match(name) is None:
+                continue
+            for callback in self.callbacks.get(pattern, ()):
+                wants = getattr(callback, "wants", None)
+                if wants is None:
+                    return True
+                narrowed.append(wants)
+        return tuple(narrowed) if narrowed else False
 
     def event_skipped(self) -> None:
         """An event nobody wants arrived (the protocol dropped it unparsed)."""

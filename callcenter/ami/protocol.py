@@ -24,8 +24,9 @@
 6. panoramisk parses every header of every event into a case-insensitive dict before any
    callback can ignore it; most of what Asterisk sends during a call (Newexten, VarSet of
    dialplan variables, AGIExecStart/End, RTCP...) nobody here reads. An event is read
-   as far as its name first: one no callback wants (``BridgeManager.wants_event``) and
-   that answers no action (no ``ActionID``) is counted and dropped unparsed.
+   as far as its name first (a VarSet as far as its variable): one no callback wants
+   (``BridgeManager.wants_event``) and that answers no action (no ``ActionID``) is
+   counted and dropped unparsed.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class BridgeAMIProtocol(AMIProtocol):
             end = head.find(utils.EOL)
             name = (head[7:end] if end >= 0 else head[7:]).strip()
             wants = getattr(self.factory, "wants_event", None)
-            if wants is not None and not wants(name):
+            if wants is not None and not wants(name, head):
                 self.factory.event_skipped()
                 return
         message = Message.from_line(block.strip())
