@@ -136,14 +136,16 @@ def _telephony_parts(services: Services) -> list[Part]:
     parts: list[Part] = []
     if settings.ami_enabled:
         ami = AmiPart(settings=settings, notifier=services.notifier,
-                      recorder=CallRecorder(engine=engine, settings=settings),
+                      recorder=CallRecorder(engine=engine, settings=settings,
+                                            runner=services.pools.store.run),
                       scheduler=scheduler)
         services.queue_state = ami.bridge.queue_state
         services.ami_actions = ami.bridge.actions
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
-                         sms=services.sms.service, catalogue=services.sms_catalogue)
+                         sms=services.sms.service, catalogue=services.sms_catalogue,
+                         runner=services.pools.ivr.run)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
                            session_deadline=settings.agi_session_deadline_seconds)
     parts.append(FastAgiPart(server, settings.sounds_dir))

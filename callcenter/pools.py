@@ -1,6 +1,8 @@
 """Bounded thread pools of their own for blocking work, so one stuck dependency cannot
-stall the rest: ``store`` (database work of webhooks and public APIs), ``send`` (Twilio's
-blocking HTTP client) and ``auth`` (session lookups, argon2).
+stall the rest: ``store`` (database work of webhooks and public APIs, call records),
+``send`` (Twilio's blocking HTTP client), ``auth`` (session lookups, argon2) and ``ivr``
+(the store work of a call in the IVR: a caller is waiting on every job there, so nothing
+else queues in front of it).
 
 asyncio's default executor is shared by everything that calls ``asyncio.to_thread``: with
 the SQLite write lock held, webhook writes filled it and every page's session lookup
@@ -79,29 +81,36 @@ class WorkerPool:
 
 
 class WorkerPools:
-    """The three pools, as one part of the runtime (its health is theirs)."""
+    """The four pools, as one part of the runtime (its health is theirs)."""
 
     name = "pools"
 
-    def __init__(self, *, store: WorkerPool, send: WorkerPool, auth: WorkerPool) -> None:
+    def __init__(self, *, store: WorkerPool, send: WorkerPool, auth: WorkerPool,
+                 ivr: WorkerPool | None = None) -> None:
         self.store, self.send, self.auth = store, send, auth
+        self.ivr = ivr or WorkerPool("ivr", threads=2, stall_after=store.stall_after)
+
+    @property
+    def all(self) -> tuple[WorkerPool, ...]:
+        return (self.store, self.send, self.auth, self.ivr)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerPools:
         stall = settings.stall_after_seconds
         return cls(store=WorkerPool("store", threads=settings.store_threads, stall_after=stall),
                    send=WorkerPool("send", threads=settings.send_threads, stall_after=stall),
-                   auth=WorkerPool("auth", threads=settings.auth_threads, stall_after=stall))
+                   auth=WorkerPool("auth", threads=settings.auth_threads, stall_after=stall),
+                   ivr=WorkerPool("ivr", threads=settings.ivr_threads, stall_after=stall))
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        for pool in (self.store, self.send, self.auth):
+        for pool in self.all:
             pool.close()
 
     def health(self) -> dict[str, Any]:
-        pools = {pool.name: pool.health() for pool in (self.store, self.send, self.auth)}
+        pools = {pool.name: pool.health() for pool in self.all}
         stalled = sorted(name for name, p in pools.items() if p["state"] == "stalled")
         return {"state": "stalled" if stalled else "running", "stalled": stalled, **pools}
 

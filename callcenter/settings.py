@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     store_threads: int = Field(4, ge=1, le=64)  # bounded pool for store work
     send_threads: int = Field(4, ge=1, le=64)  # bounded pool for blocking sends (Twilio)
     auth_threads: int = Field(4, ge=1, le=64)  # session lookups and argon2
+    # The IVR's store work (lookups, filing) while a caller waits: few threads, so a
+    # burst of calls does not turn into a GIL convoy that delays every AGI answer.
+    ivr_threads: int = Field(2, ge=1, le=64)
     webhook_store_timeout_seconds: float = Field(3.0, gt=0)  # then 503 + Retry-After
     store_busy_timeout_seconds: float = Field(5.0, gt=0)  # SQLite busy wait per statement
     stall_after_seconds: float = Field(10.0, gt=0)  # a pool job older: /health degraded

@@ -1,15 +1,19 @@
 """The IVR flows' view of the system (``ivr_flows.ports.IvrBackend``) over the store,
 the SMS service, the live queue state and the opening hours.
 
-Store work runs in a worker thread (``asyncio.to_thread``): sync sessions must never
-block the loop that serves every other call.
+Store work runs in a worker thread of a bounded pool (``runner``: the app's ``ivr`` pool,
+``asyncio.to_thread`` when none is given): sync sessions must never block the loop that
+serves every other call, and a burst of calls must not run more store threads at once
+than the pool has (they would fight the loop for the GIL and delay every AGI answer).
+Lookups read in a read-only unit (``read_scope``): on SQLite they never wait for the
+write lock that call records and filings take.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,7 +27,7 @@ from callcenter.cases.services import add_event, get_request_by_code, requests_f
 from callcenter.citizens.phone import InvalidPhone, mask_phone
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.clock import utcnow
-from callcenter.db.engine import session_scope
+from callcenter.db.engine import read_scope, session_scope
 from callcenter.followups.models import TaskKind
 from callcenter.followups.services import create_task
 from callcenter.reference.hours import Hours
@@ -51,6 +55,7 @@ class StoreIvrBackend:
         file_request: Callable[..., CitizenRequest] | None = None,
         assume_agents: bool = False,
         catalogue: SmsCatalogue | None = None,
+        runner: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     ) -> None:
         self.engine = engine
         self.hours = hours
@@ -61,13 +66,23 @@ class StoreIvrBackend:
         self.assume_agents = assume_agents
         self._catalogue = catalogue or load_catalogue()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._run: Callable[[Callable[[], Any]], Awaitable[Any]] = runner or asyncio.to_thread
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
             with session_scope(self.engine) as session:
                 return work(session)
 
-        return await asyncio.to_thread(run)
+        result: T = await self._run(run)
+        return result
+
+    async def _reading(self, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with read_scope(self.engine) as session:
+                return work(session)
+
+        result: T = await self._run(run)
+        return result
 
     async def open_requests(self, *, phone: str) -> list[RequestSummary]:
         def work(session: Session) -> list[RequestSummary]:
@@ -80,7 +95,7 @@ class StoreIvrBackend:
                            } if found else {}
             return [_summary(session, r, departments) for r in found]
 
-        return await self._in_session(work)
+        return await self._reading(work)
 
     async def lookup(self, *, code: str) -> RequestSummary | None:
         def work(session: Session) -> RequestSummary | None:
@@ -89,7 +104,7 @@ class StoreIvrBackend:
             except NoSuchRequest:
                 return None
 
-        return await self._in_session(work)
+        return await self._reading(work)
 
     async def file_request(
         self, *, phone: str, caller_name: str, category_number: int, recording_path: str,

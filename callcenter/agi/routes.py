@@ -6,8 +6,9 @@ classic ``callcenter-agi`` entry point, which builds it with no arguments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -33,13 +34,17 @@ def hours_of(settings: Settings) -> Hours:
 
 def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
                 sms: SmsService | None = None, assume_agents: bool = False,
-                catalogue: SmsCatalogue | None = None) -> Mapping[str, FlowHandler]:
+                catalogue: SmsCatalogue | None = None,
+                runner: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
+                ) -> Mapping[str, FlowHandler]:
     """The flows wired to the store; ``queue_state`` tells whether agents are logged in;
-    ``catalogue`` is the app's SMS texts (read here when the caller has none)."""
+    ``catalogue`` is the app's SMS texts (read here when the caller has none); ``runner``
+    runs the store work (the app's bounded ``ivr`` pool)."""
     backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
                               queue_name=settings.queue_name, queue_state=queue_state,
                               sms=sms, assume_agents=assume_agents,
-                              catalogue=catalogue or load_catalogue(settings.sms_messages_file))
+                              catalogue=catalogue or load_catalogue(settings.sms_messages_file),
+                              runner=runner)
     config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
 

@@ -46,7 +46,9 @@ class AmiBridge:
             on_login=self._on_login,
         )
         self.router = EventRouter(
-            table=subscriptions(tracker=self.tracker, queue_state=self.queue_state)
+            table=subscriptions(tracker=self.tracker, queue_state=self.queue_state),
+            # only the tracker reads VarSet: the queue state never needs its frames
+            frame_filters=self.tracker.frame_filters,
         )
         self.router.attach(self.manager)
         self.actions = AmiActions(manager=self.manager)

@@ -83,7 +83,9 @@ class BridgeManager(Manager):
         self.last_error: str | None = None
         self.last_event_at: float | None = None
         self.events_received = 0
+        self.events_skipped = 0
         self.dispatch_errors = 0
+        self._wanted: dict[str, bool | tuple[Callable[[str, str], bool], ...]] = {}
         self._stopped = True
         self._connect_task: asyncio.Task[Any] | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
@@ -225,6 +227,47 @@ class BridgeManager(Manager):
         log.info("AMI reconnect attempt %d in %.1f s", self.backoff.attempts, delay)
         self._retry_timer = self.loop.call_later(delay, self.connect)
 
+    # -- which events are read at all ------------------------------------------------
+
+    def register_event(self, pattern: str, callback: Any = None) -> Any:
+        # panoramisk's own __init__ registers before ours has run
+        getattr(self, "_wanted", {}).clear()
+        return super().register_event(pattern, callback)
+
+    def wants_event(self, name: str, frame: str = "") -> bool:
+        """Whether any callback would see this event (``name``, raw ``frame``). A callback
+        may narrow its pattern (``"*"``) with a ``wants(name, frame)`` method
+        (``EventRouter`` does); one without it wants everything its pattern matches.
+        Which callbacks a name reaches is worked out once per name."""
+        plan = self._wanted.get(name)
+        if plan is None:
+            plan = self._plan(name)
+            if len(self._wanted) < 2000:  # event names are a small set; never unbounded
+                self._wanted[name] = plan
+        if isinstance(plan, bool):
+            return plan
+        return any(wants(name, frame) for wants in plan)
+
+    def _plan(self, name: str) -> bool | tuple[Callable[[str, str], bool], ...]:
+        if name.lower() == "shutdown":
+            return True
+        narrowed: list[Callable[[str, str], bool]] = []
+        for pattern, regexp in self.patterns:
+            if regexp.match(name) is None:
+                continue
+            for callback in self.callbacks.get(pattern, ()):
+                wants = getattr(callback, "wants", None)
+                if wants is None:
+                    return True
+                narrowed.append(wants)
+        return tuple(narrowed) if narrowed else False
+
+    def event_skipped(self) -> None:
+        """An event nobody wants arrived (the protocol dropped it unparsed)."""
+        self.last_event_at = self._clock()
+        self.events_received += 1
+        self.events_skipped += 1
+
     def dispatch(self, event: Any) -> list[str]:
         self.last_event_at = self._clock()
         self.events_received += 1
@@ -252,6 +295,7 @@ class BridgeManager(Manager):
             "attempts": self.backoff.attempts,
             "last_event_age_seconds": None if age is None else round(age, 3),
             "events_received": self.events_received,
+            "events_skipped": self.events_skipped,
             "dispatch_errors": self.dispatch_errors,
             "frames_dropped": getattr(self.protocol, "frames_dropped", 0),
             "last_error": self.last_error,

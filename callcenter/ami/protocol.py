@@ -21,6 +21,12 @@
    split as they complete, a frame over ``MAX_FRAME_CHARS`` is skipped up to its end,
    and a bad frame is logged (its header names; its first bytes only at DEBUG, they may
    hold a phone number) and dropped: the connection stays up.
+6. panoramisk parses every header of every event into a case-insensitive dict before any
+   callback can ignore it; most of what Asterisk sends during a call (Newexten, VarSet of
+   dialplan variables, AGIExecStart/End, RTCP...) nobody here reads. An event is read
+   as far as its name first (a VarSet as far as its variable): one no callback wants
+   (``BridgeManager.wants_event``) and that answers no action (no ``ActionID``) is
+   counted and dropped unparsed.
 """
 
 from __future__ import annotations
@@ -107,6 +113,14 @@ class BridgeAMIProtocol(AMIProtocol):
             self._chunks, self._buffered, self._skipping = [], 0, True
 
     def _handle_block(self, block: str) -> None:
+        head = block.lstrip()
+        if head.startswith("Event: ") and "ActionID" not in head:
+            end = head.find(utils.EOL)
+            name = (head[7:end] if end >= 0 else head[7:]).strip()
+            wants = getattr(self.factory, "wants_event", None)
+            if wants is not None and not wants(name, head):
+                self.factory.event_skipped()
+                return
         message = Message.from_line(block.strip())
         if message is None:
             return

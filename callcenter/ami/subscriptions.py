@@ -45,12 +45,24 @@ class EventRouter:
         *,
         table: Mapping[str, list[EventHandler]],
         on_raw: Callable[[dict[str, str]], None] | None = None,
+        frame_filters: Mapping[str, Callable[[str], bool]] | None = None,
     ) -> None:
         self._table = table
         self.on_raw = on_raw
+        self._frame_filters = dict(frame_filters or {})
 
     def attach(self, manager: Any) -> None:
         manager.register_event("*", self)
+
+    def wants(self, name: str, frame: str) -> bool:
+        """Whether this event (its name, its raw ``frame``) goes anywhere: the manager
+        parses no further one that does not (``BridgeManager.wants_event``)."""
+        if self.on_raw is not None:
+            return True
+        if name not in self._table:
+            return False
+        test = self._frame_filters.get(name)
+        return test is None or test(frame)
 
     def __call__(self, manager: Any, message: Any) -> None:
         name = message.get("Event", "")

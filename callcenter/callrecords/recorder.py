@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -22,16 +24,33 @@ from callcenter.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class CallRecorder:
-    """Subscriber of ``CallEnded``; every write is idempotent by linkedid."""
+MAX_BATCH = 100
+"""Call records written in one transaction at most (a burst of hangups)."""
 
-    def __init__(self, *, engine: Engine, settings: Settings) -> None:
+
+class CallRecorder:
+    """Subscriber of ``CallEnded``; every write is idempotent by linkedid.
+
+    Writes are batched: one writer task at a time stores every call that ended while
+    the previous batch was being written, in one transaction (one BEGIN and one commit,
+    SQLite's write lock taken once, not once per call). Nothing waits to fill a batch:
+    a lone call is written at once. If a batch fails, each of its calls is written on
+    its own, so one bad record cannot lose the others. Store work runs on ``runner``
+    (the app's bounded ``store`` pool), never on the event loop.
+    """
+
+    def __init__(self, *, engine: Engine, settings: Settings,
+                 runner: Callable[..., Awaitable[Any]] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.recorded = 0
         self.recovered = 0
         self.failures = 0
+        self.batches = 0
         self._lock = asyncio.Lock()
+        self._run: Callable[..., Awaitable[Any]] = runner or asyncio.to_thread
+        self._pending: list[tuple[CallEnded, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def on_call_ended(self, ended: CallEnded) -> None:
         try:
@@ -40,20 +59,50 @@ class CallRecorder:
                 # (its waits run until the resync). Asterisk's CDR/queue_log know the
                 # real end; recovery stores it first, the write below is then a no-op.
                 await self.recover()
-            await asyncio.to_thread(self._write, ended, "ami")
+            await self._store(ended)
             self.recorded += 1
         except Exception:
             self.failures += 1
             log.exception("could not record call %s; recovery will retry", ended.linkedid)
 
-    def _write(self, ended: CallEnded, source: str) -> None:
+    async def _store(self, ended: CallEnded) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((ended, done))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                await self._run(self._write_all, [ended for ended, _ in batch])
+                self.batches += 1
+            except Exception:
+                log.warning("a batch of %d call records failed; writing them one by one",
+                            len(batch), exc_info=True)
+                for ended, done in batch:
+                    try:
+                        await self._run(self._write_all, [ended])
+                    except Exception as exc:
+                        _settle(done, exc)
+                    else:
+                        _settle(done, None)
+                continue
+            for _, done in batch:
+                _settle(done, None)
+
+    def _write_all(self, batch: list[CallEnded]) -> None:
         with session_scope(self.engine) as session:
-            record_call(session=session, ended=ended, source=source)
+            for ended in batch:
+                record_call(session=session, ended=ended, source="ami")
 
     async def recover(self) -> int:
         """Store every call in Asterisk's CDR/queue_log that the store lacks."""
         async with self._lock:  # start-up, reconnect and the timer may overlap
-            return await asyncio.to_thread(self._recover)
+            added: int = await self._run(self._recover)
+            return added
 
     def _recover(self) -> int:
         since = time.time() - self.settings.recovery_lookback_hours * 3600
@@ -79,7 +128,17 @@ class CallRecorder:
         return added
 
     def health(self) -> dict[str, int]:
-        return {"recorded": self.recorded, "recovered": self.recovered, "failures": self.failures}
+        return {"recorded": self.recorded, "recovered": self.recovered, "failures": self.failures,
+                "batches": self.batches}
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # its waiter was cancelled
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
 
 
 def _known_linkedids(session: Session, since: float) -> set[str]:

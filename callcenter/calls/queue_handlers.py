@@ -83,6 +83,19 @@ def _callback(tracker: CallRegistry, call: LiveCall, event: Event, out: Out) -> 
 _CALL_VARIABLES = frozenset({originate.PURPOSE_VARIABLE, "ATTENDEDTRANSFER"})
 
 
+def var_set_matters(frame: str) -> bool:
+    """Whether a raw (unparsed) VarSet frame names a variable :func:`on_var_set` reads:
+    the AMI layer drops the others before parsing them (most VarSets of a call are
+    Asterisk's and the dialplan's own). A frame of unusual shape is let through."""
+    start = frame.find("\r\nVariable: ")
+    if start < 0:
+        return True
+    start += len("\r\nVariable: ")
+    end = frame.find("\r\n", start)
+    variable = (frame[start:end] if end >= 0 else frame[start:]).strip()
+    return variable.startswith("IVR_") or variable in _CALL_VARIABLES
+
+
 def on_var_set(tracker: CallRegistry, event: Event, out: Out) -> None:
     variable = event.get("Variable", "")
     if not variable.startswith("IVR_") and variable not in _CALL_VARIABLES:
@@ -240,6 +253,9 @@ def on_agent_connect(tracker: CallRegistry, event: Event, out: Out) -> None:
 def on_channel_touch(tracker: CallRegistry, event: Event, out: Out) -> None:
     tracker.touch(event, out)
 
+
+FRAME_FILTERS: Mapping[str, Callable[[str], bool]] = {"VarSet": var_set_matters}
+"""Event name -> whether its raw frame can matter to the handler (see ``var_set_matters``)."""
 
 HANDLERS: Mapping[str, Callable[[CallRegistry, Event, Out], None]] = {
     "VarSet": on_var_set,

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from callcenter.calls import handlers
 from callcenter.calls.events import CallEvent
+from callcenter.calls.queue_handlers import FRAME_FILTERS
 from callcenter.calls.registry import AmiEvent, CallRegistry, Emit
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ class CallTracker(CallRegistry):
         """The AMI event names the tracker handles (what ``ami/subscriptions.py`` routes
         to it)."""
         return frozenset(self._table)
+
+    @property
+    def frame_filters(self) -> Mapping[str, Callable[[str], bool]]:
+        """Per event name, a test on the raw frame: False means the handler would ignore
+        the event, so the AMI layer need not parse it (``queue_handlers.FRAME_FILTERS``)."""
+        return {name: test for name, test in FRAME_FILTERS.items() if name in self._table}
 
     # -- entry points -----------------------------------------------------------------
 

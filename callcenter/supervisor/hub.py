@@ -2,7 +2,10 @@
 
 Live picture: on every call event or agent change (coalesced over ``LIVE_DEBOUNCE``) and
 every ``TICK_SECONDS``. Figures (store queries, in a thread): at start, after each
-ended call, and every ``STATS_SECONDS``.
+ended call, and every ``STATS_SECONDS``. With no supervisor watching, an ended call
+reloads no figures and no picture is built (only the agents' board is kept in step
+with the queue): under a burst of calls the figures' store queries ran twice a second
+for nobody. A supervisor who connects gets both fresh (``attach``).
 """
 
 from __future__ import annotations
@@ -132,6 +135,11 @@ class SupervisorHub:
 
     async def push_live(self) -> None:
         self._live_pending = False
+        if not self._sockets:
+            snapshot = self.queue_state.snapshot() if self.queue_state else None
+            if snapshot is not None:
+                sync_board(self.board, snapshot, self._settings.queue_name)
+            return
         await self.broadcast(self.picture())
 
     async def refresh_stats(self) -> dict[str, Any]:
@@ -165,6 +173,9 @@ class SupervisorHub:
         if type(event).__module__ == "callcenter.calls.events":
             self.schedule_live()
         if isinstance(event, CallEnded) and not self._stats_pending:
+            if not self._sockets:
+                self.last_stats = None  # stale from now on: the next attach reloads them
+                return
             self._stats_pending = True
             self._spawn(self._later(0.5, self.push_stats))
 
