@@ -36,6 +36,7 @@ from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
 from callcenter.followups.runner import FollowupRunner, install_job
+from callcenter.media.links import LinkSigner
 from callcenter.messages.build import build_messages
 from callcenter.messages.part import MessagesPart
 from callcenter.notifier import Notifier
@@ -174,7 +175,7 @@ def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfi
         token=settings.shahrbin_api_token.get_secret_value(),
         max_attempts=settings.shahrbin_max_attempts,
         max_backoff_seconds=settings.shahrbin_max_backoff_seconds,
-        deadline_seconds=deadline,
+        deadline_seconds=deadline, links=LinkSigner.from_settings(settings),
     )
 
 
