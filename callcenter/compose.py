@@ -37,6 +37,8 @@ from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
 from callcenter.followups.runner import FollowupRunner, install_job
 from callcenter.media.links import LinkSigner
+from callcenter.media.retention import RecordingRetention
+from callcenter.media.retention import install_job as install_retention
 from callcenter.messages.build import build_messages
 from callcenter.messages.part import MessagesPart
 from callcenter.notifier import Notifier
@@ -160,6 +162,10 @@ def _telephony_parts(services: Services) -> list[Part]:
                               deliverer=shahrbin_deliverer(settings, engine, services.shahrbin)))
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
+    if settings.recording_retention_days > 0:
+        install_retention(scheduler=scheduler.scheduler,
+                          retention=RecordingRetention(engine=engine, settings=settings),
+                          interval_seconds=settings.recording_retention_interval_seconds)
     return parts
 
 

@@ -146,3 +146,11 @@ def test_the_placeholder_link_secret_is_refused_in_production() -> None:
 
     names = [key for key, _ in weak_secrets(Settings(environment="test"))]
     assert "media_link_secret" in names
+
+
+def test_the_pop_has_an_audio_player_fed_by_the_route(panels: Panels) -> None:
+    panels.as_user("ali")
+    page = panels.client.get("/agent")
+    assert page.status_code == 200 and 'id="pop-audio"' in page.text
+    script = panels.client.get("/static/agent.js").text
+    assert '"/api/requests/" + encodeURIComponent(code) + "/recording"' in script
