@@ -82,6 +82,8 @@ def request_summary(reference: ReferenceNames, request: CitizenRequest) -> dict[
         "description": request.description or "",
         "created_at": _iso(request.created_at),
         "deadline_at": _iso(request.deadline_at),
+        # The pop plays it from /api/requests/{code}/recording (never a path on the PBX).
+        "has_recording": bool(request.recording_path),
     }
 
 

@@ -41,6 +41,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_name": ("ناشناس", "Unknown"),
     "ivr_path": ("انتخاب در منو", "IVR choices"),
     "ivr_request": ("درخواست اعلام‌شده", "Request named in IVR"),
+    "recording": ("پیام صوتی", "Voice message"),
     "earlier_calls": ("تماس‌های پیشین", "Earlier calls"),
     "requests": ("درخواست‌ها", "Requests"),
     "open_requests": ("درخواست‌های باز", "Open requests"),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlmodel import Session, select
 from support.ami_client import AmiClient
 from support.bridge import Bridge
@@ -25,9 +26,13 @@ from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.tracking import is_valid_code
 from callcenter.citizens.models import Citizen
+from callcenter.db.engine import session_scope
 from callcenter.followups.models import Task
 from callcenter.intake.services import file_request
+from callcenter.media.links import LinkSigner, recording_link
+from callcenter.messages.models import CitizenMessage
 from callcenter.sms.models import SmsMessage
+from callcenter.users.services import create_user
 
 PERSIAN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 GREETING = 5.5  # greeting.wav is 4.4 s
@@ -81,6 +86,10 @@ async def test_new_request_by_voice(
     assert bridge.query(citizen_of).phone == "+989131234567"  # type: ignore[union-attr]
     sms = bridge.wait_for(lambda s: s.exec(select(SmsMessage)).first())
     assert request.tracking_code in sms.body.translate(PERSIAN)
+    queued = bridge.query(lambda s: s.exec(select(CitizenMessage)).one())
+    assert (queued.state, queued.kind, queued.request_id) == ("sent", "request_filed",
+                                                              request.id)
+    assert_recording_served(bridge, request.tracking_code, recording.read_bytes())
     # the code the caller heard, digit by digit, is the stored one
     assert request.tracking_code in "".join(played_digits(pbx, started))
 
@@ -89,6 +98,34 @@ async def test_new_request_by_voice(
     assert call.outcome == "ivr_only"
     assert call.request_id == request.id
     assert call.ivr_path and "menu:1" in call.ivr_path and "category:3" in call.ivr_path
+
+
+def assert_recording_served(bridge: Bridge, code: str, wrote: bytes) -> None:
+    """The file Asterisk wrote, byte for byte, over HTTP: whole and by Range for an agent,
+    and by the signed link Shahrbin gets (no account)."""
+    with session_scope(bridge.engine) as session:
+        create_user(session=session, username="ali", password="e2e-pass-1", role="agent",
+                    extension="2101", full_name="علی")
+    with httpx.Client(base_url=bridge.url, timeout=10) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        login = client.post("/login", data={"username": "ali", "password": "e2e-pass-1",
+                                            "csrf_token": token.group(1)})
+        assert login.status_code in (200, 303), login.text
+        url = f"/api/requests/{code}/recording"
+        whole = client.get(url)
+        assert whole.status_code == 200 and whole.content == wrote
+        assert whole.headers["content-type"] == "audio/wav"
+        part = client.get(url, headers={"Range": "bytes=44-1043"})
+        assert part.status_code == 206 and part.content == wrote[44:1044]
+        assert part.headers["content-range"] == f"bytes 44-1043/{len(wrote)}"
+        past = client.get(url, headers={"Range": f"bytes={len(wrote)}-"})
+        assert past.status_code == 416
+    signer = LinkSigner(secret=b"dev-media-link-secret-change-me", ttl_seconds=600,
+                        base_url=bridge.url)
+    signed = httpx.get(recording_link(signer, code), timeout=10)
+    assert signed.status_code == 200 and signed.content == wrote
 
 
 def prompts_played(pbx: SandboxPbx, since: float, caller: str) -> list[str]:

@@ -174,6 +174,8 @@ def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
         # Recover only calls of this test from Asterisk's records, not earlier runs'.
         CALLCENTER_RECOVERY_LOOKBACK_HOURS="0.02",
         CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",
+        # The bridge reads what Asterisk recorded where the chroot's folder is on the host.
+        CALLCENTER_RECORDINGS_DIR=str(pbx.recordings_dir),
     )
     return env
 

@@ -70,6 +70,7 @@
     $("pop-ivr").textContent = pop.ivr_path.length ? ivrPath(pop.ivr_path) : t("none");
     $("pop-ivr-request").textContent = pop.ivr_request_code ? num(pop.ivr_request_code) : t("none");
     ["pop-open", "pop-requests", "pop-calls"].forEach((id) => fill($(id), [], "…"));
+    showRecording(null);
     form.reset();
     form.elements.linkedid.value = pop.linkedid;
     form.elements.phone.value = pop.phone_display;
@@ -80,6 +81,16 @@
     if (p.tracking_code) pickExisting(p.tracking_code); else { form.elements.mode.value = "new"; syncMode(); }
     form.querySelector("button[type=submit]").disabled = false;
     document.title = "☎ " + num(pop.phone_display) + " · " + t("agent_panel");
+  };
+
+  /* The voice message of the request this call filed (else the newest open one that
+     has one), streamed with Range from the authenticated route: seekable, no path. */
+  const showRecording = (code) => {
+    const audio = $("pop-audio");
+    $("pop-recording").hidden = $("pop-recording-label").hidden = !code;
+    if (!code) { audio.removeAttribute("src"); delete audio.dataset.code; audio.load(); return; }
+    audio.dataset.code = code;
+    audio.src = "/api/requests/" + encodeURIComponent(code) + "/recording";
   };
 
   /* The caller's history from the store, a moment later. */
@@ -94,6 +105,8 @@
     if (ir) $("pop-ivr-request").textContent =
       num(ir.tracking_code) + " · " + t("status_" + ir.status) + " · " + named(ir.department);
     fill($("pop-open"), h.open_requests.map((r) => requestRow(r, true)), t("none"));
+    const voiced = (ir && ir.has_recording) ? ir : h.open_requests.find((r) => r.has_recording);
+    showRecording(voiced ? voiced.tracking_code : null);
     fill($("pop-requests"), h.requests.map((r) => requestRow(r, false)), t("none"));
     fill($("pop-calls"), h.calls.map((c) => row(when(c.at), t("outcome_" + c.outcome), num(c.agent))), t("none"));
     if (h.neighbourhood_code && !form.elements.neighbourhood_code.value)
