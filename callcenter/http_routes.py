@@ -13,6 +13,7 @@ from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
+from callcenter.messenger.http import router as bot_router
 from callcenter.open311.http import router as open311_router
 from callcenter.reports.http import router as reports_router
 from callcenter.sms.http import router as sms_router
@@ -38,4 +39,5 @@ def routers() -> list[APIRouter]:
         crm_router,
         followups_router,
         reports_router,
+        bot_router,
     ]
