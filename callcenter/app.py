@@ -44,10 +44,9 @@ def create_app(settings: Settings, *, start_parts: bool = True,
             await services.supervisor_hub.stop()
             await services.notifier.drain()  # pops in flight read the store: let them end
             services.panel_hub.stop()
-            # In-flight deliveries (call records, SMS) finish before the parts stop and
-            # the engine is disposed: nothing is lost, no connection left open.
+            # In-flight deliveries (call records) finish before the parts stop and the
+            # engine is disposed; citizen SMS are rows (the next start sends what is left).
             await services.notifier.drain()
-            await services.sms.drain()
             await services.runtime.stop()
 
     app = FastAPI(title="137 call center bridge", version="0.1.0", lifespan=lifespan,

@@ -37,6 +37,9 @@ from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
 from callcenter.followups.runner import FollowupRunner, install_job
+from callcenter.media.links import LinkSigner
+from callcenter.messages.build import build_messages
+from callcenter.messages.part import MessagesPart
 from callcenter.messenger.channel import BotChannel
 from callcenter.messenger.transport import build_bot
 from callcenter.notifier import Notifier
@@ -46,7 +49,7 @@ from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Part, Runtime
 from callcenter.settings import Settings
-from callcenter.sms.build import build_sms
+from callcenter.sms.build import build_sms, build_sms_channel
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from callcenter.sms.notify import SmsSender
 from callcenter.supervisor.hub import SupervisorHub
@@ -72,6 +75,7 @@ class Services:
     templates: Jinja2Templates
     sms_catalogue: SmsCatalogue
     sms: SmsSender
+    messages: MessagesPart
     shahrbin: ShahrbinConfig
     limiters: PublicLimiters
     pools: WorkerPools
@@ -109,8 +113,12 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
     # Bounded pools of their own for blocking work: one stuck dependency stalls only its
     # pool, and /health names it (issue 12).
     pools = WorkerPools.from_settings(settings)
-    runtime = Runtime([DatabasePart(engine), pools])
-    sms = SmsSender(build_sms(settings, engine, pools) if telephony else None)
+    # Citizen messages are rows first; only a telephony process sends them.
+    messages = build_messages(settings, engine, pools, {
+        "sms": build_sms_channel(settings)} if telephony else None)
+    runtime = Runtime([DatabasePart(engine), pools, messages])
+    sms = SmsSender(build_sms(settings, engine, pools) if telephony else None,
+                    wake=messages.wake)
     panel_hub = PanelHub(engine=engine, notifier=notifier)
     services = Services(
         settings=settings, engine=engine, notifier=notifier, runtime=runtime,
@@ -121,7 +129,7 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
                            user_max_failures=settings.login_user_max_failures,
                            user_lockout_cap=settings.login_user_lockout_cap_seconds),
                        idle=timedelta(minutes=settings.session_idle_minutes)),
-        templates=build_templates(), sms=sms,
+        templates=build_templates(), sms=sms, messages=messages,
         sms_catalogue=load_catalogue(settings.sms_messages_file),
         shahrbin=load_shahrbin_config(settings), limiters=PublicLimiters.from_settings(settings),
         pools=pools, panel_hub=panel_hub,
@@ -159,7 +167,8 @@ def _telephony_parts(services: Services) -> list[Part]:
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
-                         sms=services.sms.service, catalogue=services.sms_catalogue)
+                         wake_messages=services.messages.wake,
+                         catalogue=services.sms_catalogue)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
                            session_deadline=settings.agi_session_deadline_seconds)
     parts.append(FastAgiPart(server, settings.sounds_dir))
@@ -182,7 +191,7 @@ def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfi
         token=settings.shahrbin_api_token.get_secret_value(),
         max_attempts=settings.shahrbin_max_attempts,
         max_backoff_seconds=settings.shahrbin_max_backoff_seconds,
-        deadline_seconds=deadline,
+        deadline_seconds=deadline, links=LinkSigner.from_settings(settings),
     )
 
 

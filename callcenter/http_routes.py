@@ -13,6 +13,7 @@ from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
+from callcenter.media.http import router as media_router
 from callcenter.messenger.http import router as bot_router
 from callcenter.open311.http import router as open311_router
 from callcenter.reports.http import router as reports_router
@@ -40,4 +41,5 @@ def routers() -> list[APIRouter]:
         followups_router,
         reports_router,
         bot_router,
+        media_router,
     ]

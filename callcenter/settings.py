@@ -163,6 +163,24 @@ class Settings(BaseSettings):
     store_busy_timeout_seconds: float = Field(5.0, gt=0)  # SQLite busy wait per statement
     stall_after_seconds: float = Field(10.0, gt=0)  # a pool job older: /health degraded
     # --- end of security block ---
+    # --- Citizen messages and recordings (issue 16, branch i16b) ---
+    # Durable citizen messages (callcenter/messages): the sender's loop and its stall.
+    messages_interval_seconds: float = Field(2.0, gt=0)  # a round at least this often
+    messages_lease_seconds: float = Field(120.0, gt=0)  # a claim's life (> one send)
+    messages_max_backoff_seconds: float = Field(600.0, gt=0)  # retries: sms_retry_base...
+    messages_send_deadline_seconds: float = Field(30.0, gt=0)  # total, per send
+    messages_stall_seconds: float = Field(300.0, gt=0)  # older waiting: /health stalled
+    # Recordings: the PBX writes under ``pbx_recordings_dir``; this host reads the same
+    # files under ``recordings_dir`` (a mount of that folder), else fetches them from
+    # ``recordings_fetch_url`` + "/<file name>" (an HTTP server on the PBX host).
+    recordings_fetch_url: str = ""
+    recordings_fetch_timeout_seconds: float = Field(10.0, gt=0)  # total deadline
+    recording_retention_days: int = Field(0, ge=0)  # 0 keeps recordings for ever
+    recording_retention_interval_seconds: float = Field(3600.0, gt=0)
+    # Signed links (callcenter/media/links.py): HMAC-SHA256 with this secret, expiring.
+    media_link_secret: SecretStr = SecretStr("dev-media-link-secret-change-me")
+    media_link_ttl_hours: float = Field(72.0, gt=0)
+    # --- end of messages and recordings block ---
     # --- Reports (issue 15) ---
     # An abandon within this many seconds of queueing is a "short abandon" (a misdial,
     # a caller who changed their mind): counted apart, and optionally left out of the

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from callcenter.backoff import backoff_delay
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.media.links import LinkSigner, recording_link
 from callcenter.outbox.models import OutboxItem, OutboxState
 from crm_bridge.config import ShahrbinConfig
 from crm_bridge.outbox import due_items
@@ -63,6 +64,7 @@ class OutboxDeliverer:
         base_backoff_seconds: float = 5.0,
         max_backoff_seconds: float = 600.0,
         deadline_seconds: float = 30.0,
+        links: LinkSigner | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
@@ -72,6 +74,7 @@ class OutboxDeliverer:
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
         self.deadline = deadline_seconds
+        self.links = links  # signs the recording link of each payload as it is sent
         self.abandoned = 0  # deliveries cut at the deadline, since start
         self.failing_since: float | None = None  # monotonic time of the first failure
         self.last_error: str | None = None
@@ -111,7 +114,8 @@ class OutboxDeliverer:
         endpoint = self.config.endpoints.get(item.kind)
         if endpoint is None:
             return f"no endpoint configured for {item.kind!r}"
-        request_fields = {k: v for k, v in item.payload.get("request", {}).items()
+        payload = self._with_links(item.payload)
+        request_fields = {k: v for k, v in payload.get("request", {}).items()
                           if v is not None}
         try:
             path = endpoint.path.format(**request_fields)
@@ -125,7 +129,7 @@ class OutboxDeliverer:
             async with asyncio.timeout(self.deadline):
                 response = await self.http.request(
                     endpoint.method, self.config.base_url.rstrip("/") + path,
-                    json=self.config.outbound_body(item.payload), headers=headers)
+                    json=self.config.outbound_body(payload), headers=headers)
         except TimeoutError:
             self.abandoned += 1
             return f"abandoned: no complete answer within {self.deadline:g} s (total deadline)"
@@ -134,6 +138,14 @@ class OutboxDeliverer:
         if response.status_code in self.config.delivered_statuses:
             return None
         return f"HTTP {response.status_code}: {response.text[:300]}"
+
+    def _with_links(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload with ``recording_url``: a signed link that expires, made now."""
+        request = payload.get("request") or {}
+        if self.links is None or not request.get("has_recording"):
+            return payload
+        url = recording_link(self.links, str(request["tracking_code"]))
+        return {**payload, "request": {**request, "recording_url": url}}
 
     def _note(self, error: str | None) -> None:
         if error is None:

@@ -15,8 +15,10 @@ from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
 from callcenter.http_types import RowIdPath
 from callcenter.intake.http_input import parse_json_object, read_limited
+from callcenter.messages.models import MessageKind
 from callcenter.outbox.models import OutboxPublic
 from callcenter.reference.models import Department
+from callcenter.sms.notify import queue_sms
 from crm_bridge.inbound import StatusOutcome, apply_status_update, verify
 from crm_bridge.outbox import dead_letters, replay
 from crm_bridge.replay_guard import delivery_key, first_delivery
@@ -37,24 +39,27 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
     key = delivery_key(event_id=data.get(config.inbound.fields.get("event_id", "event_id")),
                        signature=headers.get(config.inbound.signature_header.lower(), ""))
 
-    def work() -> tuple[StatusOutcome, str] | None:
+    catalogue = services.sms_catalogue
+
+    def work() -> StatusOutcome | None:
         with session_scope(services.engine) as session:
             if not first_delivery(session=session, key=key, now=utcnow()):
                 return None  # a replay inside the signature window: acted on already
             outcome = apply_status_update(session=session, config=config, data=data)
-            return outcome, _department_name(session, outcome.request_id)
+            if outcome.changed and not outcome.citizen_opted_out:
+                # The citizen's SMS commits with the status change (durable messages).
+                text = catalogue.render(
+                    "status_changed", code=outcome.tracking_code,
+                    status=catalogue.status_label(outcome.status),
+                    department=_department_name(session, outcome.request_id))
+                queue_sms(session=session, to=outcome.citizen_phone, body=text,
+                          kind=MessageKind.STATUS_CHANGED, request_id=outcome.request_id)
+            return outcome
 
-    done = await services.pools.store.run(work)
-    if done is None:
+    outcome = await services.pools.store.run(work)
+    if outcome is None:
         return {"changed": False, "replay": True}
-    outcome, department = done
-    if outcome.changed and not outcome.citizen_opted_out:
-        catalogue = services.sms_catalogue
-        text = catalogue.render("status_changed", code=outcome.tracking_code,
-                                status=catalogue.status_label(outcome.status),
-                                department=department)
-        services.sms.send_later(to=outcome.citizen_phone, body=text,
-                                request_id=outcome.request_id)
+    services.sms.wake()
     return {"tracking_code": outcome.tracking_code, "status": outcome.status,
             "changed": outcome.changed}
 

@@ -8,7 +8,7 @@ Every call is recorded so tests can assert what the flow asked for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from ivr_flows.ports import RequestSummary
@@ -158,7 +158,13 @@ class FakeBackend:
         call_uniqueid: str,
     ) -> RequestSummary:
         self._check("file_request")
-        summary = self.add_request(phone=phone, status="referred", category_number=category_number)
+        earlier = [f.summary for f in self.filed if f.phone == phone
+                   and f.category_number == category_number and not f.summary.repeat]
+        if earlier:  # duplicate rule 1: the caller's open request of that category
+            summary = replace(earlier[-1], repeat=True)
+        else:
+            summary = self.add_request(phone=phone, status="referred",
+                                       category_number=category_number)
         self.filed.append(
             FiledRequest(
                 phone, caller_name, category_number, recording_path, call_uniqueid, summary

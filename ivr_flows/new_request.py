@@ -129,9 +129,13 @@ class NewRequestFlow:
             try:
                 # IVR_REQUEST links the call record to the new case.
                 await self.channel.set_variable("IVR_REQUEST", code)
-                await self.dialog.note("filed")
-                await self.channel.play(Prompt.REQUEST_FILED)
-                await self.channel.play(Prompt.YOUR_CODE_IS)
+                if self.filed.repeat:  # rule 1: the same citizen's open request
+                    await self.dialog.note("added")
+                    await self.channel.play(Prompt.REQUEST_ADDED)
+                else:
+                    await self.dialog.note("filed")
+                    await self.channel.play(Prompt.REQUEST_FILED)
+                    await self.channel.play(Prompt.YOUR_CODE_IS)
                 await self.channel.say_digits(code)
                 if has_number:
                     await self.channel.play(Prompt.SMS_SENT)

@@ -36,6 +36,9 @@ class RequestSummary:
     department_fa: str
     department_en: str
     created: datetime
+    # True when the report was added to the caller's open request of the same category
+    # (duplicate rule 1): the flow says "added to your request", not "filed".
+    repeat: bool = False
 
 
 @runtime_checkable

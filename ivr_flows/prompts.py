@@ -54,6 +54,7 @@ class Prompt(StrEnum):
     MENU_CATEGORIES = "menu-categories"
     RECORD_INSTRUCTIONS = "record-instructions"
     REQUEST_FILED = "request-filed"
+    REQUEST_ADDED = "request-added"
     YOUR_CODE_IS = "your-code-is"
     SMS_SENT = "sms-sent"
     ENTER_CODE = "enter-code"

@@ -1,5 +1,9 @@
 """The IVR flows' view of the system (``ivr_flows.ports.IvrBackend``) over the store,
-the SMS service, the live queue state and the opening hours.
+the durable citizen messages, the live queue state and the opening hours.
+
+The tracking-code SMS is a ``citizen_message`` row written in the transaction that files
+the request (``file_request``); ``send_sms_code`` only wakes the delivery loop, so a
+crash between filing and sending loses nothing.
 
 Store work runs in a worker thread (``asyncio.to_thread``): sync sessions must never
 block the loop that serves every other call.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -20,17 +25,20 @@ from callcenter.calls.queue_state import QueueView
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import add_event, get_request_by_code, requests_for_phone
+from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import InvalidPhone, mask_phone
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.followups.models import TaskKind
 from callcenter.followups.services import create_task
+from callcenter.intake.services import IntakeResult
+from callcenter.messages.models import MessageKind
 from callcenter.reference.hours import Hours
 from callcenter.reference.models import Department
 from callcenter.reference.services import category_by_digit
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
-from callcenter.sms.service import SmsService
+from callcenter.sms.notify import queue_sms
 from ivr_flows.ports import RequestSummary
 
 log = logging.getLogger(__name__)
@@ -47,8 +55,8 @@ class StoreIvrBackend:
         hours: Hours,
         queue_name: str,
         queue_state: QueueView | None = None,
-        sms: SmsService | None = None,
-        file_request: Callable[..., CitizenRequest] | None = None,
+        wake_messages: Callable[[], None] | None = None,
+        file_request: Callable[..., IntakeResult] | None = None,
         assume_agents: bool = False,
         catalogue: SmsCatalogue | None = None,
     ) -> None:
@@ -56,7 +64,7 @@ class StoreIvrBackend:
         self.hours = hours
         self.queue_name = queue_name
         self.queue_state = queue_state
-        self.sms = sms
+        self.wake_messages = wake_messages
         self._file_request = file_request or _file_with_intake
         self.assume_agents = assume_agents
         self._catalogue = catalogue or load_catalogue()
@@ -97,22 +105,31 @@ class StoreIvrBackend:
     ) -> RequestSummary:
         def work(session: Session) -> RequestSummary:
             category = category_by_digit(session=session, digit=category_number)
-            request = self._file_request(
+            result = self._file_request(
                 session=session, phone=phone, channel="phone", category_code=category.code,
                 citizen_name=caller_name or None, recording_path=recording_path,
                 actor="ivr", linkedid=call_uniqueid,
             )
-            return _summary(session, request)
+            request = result.request
+            key = "repeat_contact" if result.repeat_of else "request_filed"
+            citizen = session.get(Citizen, request.citizen_id)
+            assert citizen is not None
+            # One message per call: the same call filed twice (a retried AGI) queues once.
+            queue_sms(session=session, to=citizen.phone, request_id=request.id,
+                      body=self._catalogue.render(key, code=request.tracking_code),
+                      kind=MessageKind.REPEAT_CONTACT if result.repeat_of
+                      else MessageKind.REQUEST_FILED,
+                      dedupe_key=f"ivr:{call_uniqueid}" if call_uniqueid else None)
+            return replace(_summary(session, request), repeat=result.repeat_of)
 
         summary = await self._in_session(work)
         log.info("IVR filed request %s for caller %s", summary.code, mask_phone(phone))
         return summary
 
     async def send_sms_code(self, *, phone: str, code: str) -> None:
-        if self.sms is None:
-            log.warning("no SMS service configured: tracking code SMS not sent")
-            return
-        await self.sms.send(to=phone, body=self._catalogue.render("request_filed", code=code))
+        """The SMS was queued with the request (``file_request``): send it now."""
+        if self.wake_messages is not None:
+            self.wake_messages()
 
     async def create_callback(
         self, *, phone: str, call_uniqueid: str, queued_at: datetime, request_code: str | None
@@ -158,14 +175,14 @@ class StoreIvrBackend:
         await self._in_session(work)
 
 
-def _file_with_intake(**kwargs: Any) -> CitizenRequest:
+def _file_with_intake(**kwargs: Any) -> IntakeResult:
     """Every channel files through intake (duplicate rule 1, routing, Shahrbin outbox).
 
     The call is linked to the request when it ends, through ``IVR_REQUEST``.
     """
     from callcenter.intake.services import file_request
 
-    return file_request(**kwargs).request
+    return file_request(**kwargs)
 
 
 def _summary(session: Session, request: CitizenRequest,

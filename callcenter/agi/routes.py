@@ -1,12 +1,12 @@
 """The AGI script table (``main``, ``callback``, ``survey``) over the live store.
 
-Used by ``serve`` (FastAGI, with the live queue state and SMS service) and by the
+Used by ``serve`` (FastAGI, with the live queue state and the messages' wake) and by the
 classic ``callcenter-agi`` entry point, which builds it with no arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,6 @@ from callcenter.cases.tracking import is_valid_code
 from callcenter.reference.hours import Holidays, Hours
 from callcenter.settings import Settings
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
-from callcenter.sms.service import SmsService
 from ivr_flows.config import FlowConfig
 from ivr_flows.flows import FlowHandler, build_flows
 
@@ -32,13 +31,13 @@ def hours_of(settings: Settings) -> Hours:
 
 
 def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
-                sms: SmsService | None = None, assume_agents: bool = False,
+                wake_messages: Callable[[], None] | None = None, assume_agents: bool = False,
                 catalogue: SmsCatalogue | None = None) -> Mapping[str, FlowHandler]:
     """The flows wired to the store; ``queue_state`` tells whether agents are logged in;
     ``catalogue`` is the app's SMS texts (read here when the caller has none)."""
     backend = StoreIvrBackend(engine=engine, hours=hours_of(settings),
                               queue_name=settings.queue_name, queue_state=queue_state,
-                              sms=sms, assume_agents=assume_agents,
+                              wake_messages=wake_messages, assume_agents=assume_agents,
                               catalogue=catalogue or load_catalogue(settings.sms_messages_file))
     config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
@@ -50,9 +49,8 @@ def build_routes() -> Mapping[str, FlowHandler]:
     Asterisk's Queue() decides."""
     from callcenter.db.engine import build_engine
     from callcenter.settings import load_settings
-    from callcenter.sms.build import build_sms
 
     settings = load_settings()
     engine = build_engine(settings.database_url)
-    return flow_routes(settings=settings, engine=engine, sms=build_sms(settings, engine),
-                       assume_agents=True)
+    # The SMS is queued in the store; a running ``callcenter serve`` sends it.
+    return flow_routes(settings=settings, engine=engine, assume_agents=True)

@@ -11,6 +11,7 @@ from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
+from callcenter.messages.models import CitizenMessage
 from callcenter.messenger.models import BotChat, BotMessage, BotRequest, BotUpdate
 from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
@@ -29,6 +30,7 @@ __all__ = [
     "Call",
     "Category",
     "Citizen",
+    "CitizenMessage",
     "CitizenRequest",
     "ContactAttempt",
     "Department",

@@ -28,8 +28,10 @@ from callcenter.deps import AppServices, Services
 from callcenter.errors import DomainError
 from callcenter.intake.http_input import parse_form, parse_json_object, read_limited
 from callcenter.intake.services import file_request
+from callcenter.messages.models import MessageKind
 from callcenter.open311 import services
 from callcenter.ratelimit import client_ip
+from callcenter.sms.notify import queue_sms
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_BODY_BYTES = 64 * 1024
@@ -107,7 +109,7 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
         return error(400, f"description longer than {MAX_DESCRIPTION} characters")
     name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p)
 
-    def work() -> tuple[CitizenRequest, str, bool]:
+    def work() -> CitizenRequest:
         with session_scope(app.engine) as session:
             result = file_request(
                 session=session, phone=fields["phone"], channel=client.channel,
@@ -124,15 +126,17 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
             sent = services.confirmations_today(session=session, citizen_id=citizen.id,
                                                 now=utcnow())
             confirm = sent <= settings.open311_confirmations_per_phone and not citizen.opted_out
-            return result.request, citizen.phone, confirm
+            if confirm:  # the confirmation commits with the request (durable messages)
+                queue_sms(session=session, to=citizen.phone, kind=MessageKind.REQUEST_FILED,
+                          request_id=result.request.id, body=app.sms_catalogue.render(
+                              "request_filed", code=result.request.tracking_code))
+            return result.request
 
     try:
-        filed, phone, confirm = await app.pools.store.run(work)
+        filed = await app.pools.store.run(work)
     except DomainError as exc:
         return error(404 if exc.status_code == 404 else 400, exc.message)
-    if confirm:
-        text = app.sms_catalogue.render("request_filed", code=filed.tracking_code)
-        app.sms.send_later(to=phone, body=text, request_id=filed.id)
+    app.sms.wake()
     return JSONResponse([{"service_request_id": filed.tracking_code,
                           "service_notice": "request filed and referred",
                           "account_id": None}], status_code=201)

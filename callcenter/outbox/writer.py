@@ -41,6 +41,9 @@ def request_payload(request: OutboxSubject) -> dict[str, Any]:
         "created_at": iso(request.created_at),
         "updated_at": iso(request.updated_at),
         "deadline_at": iso(request.deadline_at),
+        # The link itself is signed when the item is sent (crm_bridge.deliverer): it
+        # expires, and a retry days later must carry a fresh one.
+        "has_recording": bool(request.recording_path),
     }
 
 

@@ -1,43 +1,39 @@
-"""Fire-and-remember citizen SMS after a transaction commits (confirmation, status).
-
-The send (with its retries) runs as a task whose reference ``SmsSender`` keeps until it
-finishes, so it is never orphaned; its errors are logged, never raised.
-"""
+"""Citizen SMS as durable messages: ``queue_sms`` writes the row inside the caller's
+transaction (``messages.writer``); the delivery part sends it after the commit, with
+retries and backoff. ``SmsSender`` is what the routes hold: the direct SMS service (the
+follow-ups' survey SMS, which has its own store-backed task) and ``wake`` for the
+delivery loop, so a queued message leaves without waiting for the next round."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from collections.abc import Callable
 
+from sqlmodel import Session
+
+from callcenter.messages.models import CitizenMessage
+from callcenter.messages.writer import queue_message
+from callcenter.sms.channel import SMS_CHANNEL
 from callcenter.sms.service import SmsService
 
-log = logging.getLogger(__name__)
+
+def queue_sms(*, session: Session, to: str, body: str, kind: str,
+              request_id: int | None = None, dedupe_key: str | None = None,
+              max_attempts: int = 6) -> CitizenMessage:
+    """One SMS to a citizen, queued in ``session``'s transaction (the caller commits)."""
+    return queue_message(session=session, channel=SMS_CHANNEL, to=to, body=body, kind=kind,
+                         request_id=request_id, dedupe_key=dedupe_key,
+                         max_attempts=max_attempts)
 
 
 class SmsSender:
-    """The app's SMS service (``None`` when none is configured) and its sends in flight."""
+    """The app's SMS service (``None`` when none is configured) and the delivery's wake."""
 
-    def __init__(self, service: SmsService | None) -> None:
+    def __init__(self, service: SmsService | None,
+                 wake: Callable[[], None] | None = None) -> None:
         self.service = service
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = wake
 
-    def send_later(self, *, to: str, body: str, request_id: int | None) -> None:
-        """Queue one SMS on ``service``; a no-op when no SMS service is configured."""
-        if self.service is None:
-            return
-        task = asyncio.get_running_loop().create_task(
-            self._send(self.service, to, body, request_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _send(service: SmsService, to: str, body: str, request_id: int | None) -> None:
-        try:
-            await service.send(to=to, body=body, request_id=request_id)
-        except Exception:
-            log.exception("SMS for request %s could not be sent", request_id)
-
-    async def drain(self) -> None:
-        """Wait for queued SMS (tests and shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    def wake(self) -> None:
+        """A message was committed: ask the delivery for a round now (no-op without one)."""
+        if self._wake is not None:
+            self._wake()

@@ -205,3 +205,42 @@ async def test_the_shahrbin_part_shows_a_stuck_peer_in_health(engine: Engine) ->
         finally:
             await part.stop()
     assert part.health()["abandoned_deliveries"] == 1
+
+
+async def test_a_voice_request_carries_a_fresh_signed_recording_link(engine: Engine) -> None:
+    """Tried: a phone request with a recording and one without, delivered with the
+    link signer; expect RecordingUrl on the first only, signed for its code's path, valid
+    now and refused once expired (signed at send time, not when queued)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import pytest
+
+    from callcenter.media.exceptions import BadLink
+    from callcenter.media.links import LinkSigner
+
+    with Session(engine) as s:
+        voice = file_request(session=s, phone="09131234567", channel="phone",
+                             category_code="parks",
+                             recording_path="/var/spool/asterisk/recording/request-1.wav"
+                             ).request.tracking_code
+        file_request(session=s, phone="09131234568", channel="app", category_code="waste")
+        s.commit()
+    now = [1_800_000_000.0]
+    signer = LinkSigner(secret=b"k" * 32, ttl_seconds=3600, base_url="https://cc.example",
+                        clock=lambda: now[0])
+    with RecordingServer([Answer(201, {}), Answer(201, {})]) as server:
+        async with httpx.AsyncClient(timeout=2) as http:
+            deliverer = _deliverer(engine, server.url, http)
+            deliverer.links = signer
+            await deliverer.deliver_due()
+    first, second = (r.json() for r in server.requests)
+    assert first["RequestNo"] == voice and second["RecordingUrl"] is None
+    link = urlsplit(first["RecordingUrl"])
+    assert (link.scheme, link.netloc, link.path) == ("https", "cc.example",
+                                                     f"/media/recordings/{voice}")
+    query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    assert int(query["exp"]) == 1_800_003_600
+    signer.verify(link.path, exp=query["exp"], sig=query["sig"])
+    now[0] += 3601
+    with pytest.raises(BadLink):
+        signer.verify(link.path, exp=query["exp"], sig=query["sig"])

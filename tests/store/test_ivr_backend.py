@@ -14,8 +14,11 @@ from callcenter.agi.backend import StoreIvrBackend
 from callcenter.calls.queue_state import QueueState
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.followups.models import Task
+from callcenter.messages.delivery import MessageDelivery
+from callcenter.messages.models import CitizenMessage
 from callcenter.reference.hours import Holidays, Hours
-from callcenter.sms.service import RecordingSmsService
+from callcenter.sms.channel import SmsChannel
+from callcenter.sms.models import SmsMessage
 
 
 class CapturingTransport:
@@ -38,8 +41,10 @@ def backend(engine: Engine, **kw: object) -> StoreIvrBackend:
 
 def test_file_lookup_and_open_requests(engine: Engine) -> None:
     sms = CapturingTransport()
-    ivr = backend(engine, sms=RecordingSmsService(transport=sms, engine=engine,
-                                                  from_number="+98137"))
+    woken: list[bool] = []
+    ivr = backend(engine, wake_messages=lambda: woken.append(True))
+    delivery = MessageDelivery(engine=engine, channels={
+        "sms": SmsChannel(transport=sms, from_number="+98137")})
 
     async def scenario() -> None:
         filed = await ivr.file_request(phone="09131234567", caller_name="", category_number=3,
@@ -50,7 +55,10 @@ def test_file_lookup_and_open_requests(engine: Engine) -> None:
         assert await ivr.lookup(code="12345678") is None
         assert [r.code for r in await ivr.open_requests(phone="+989131234567")] == [filed.code]
         assert await ivr.open_requests(phone="anonymous") == []
+        assert sms.sent == []  # queued with the request, not sent yet
         await ivr.send_sms_code(phone="09131234567", code=filed.code)
+        assert woken == [True]
+        assert len((await delivery.deliver_due()).sent) == 1
 
     asyncio.run(scenario())
     with Session(engine) as session:
@@ -58,7 +66,13 @@ def test_file_lookup_and_open_requests(engine: Engine) -> None:
         assert (request.channel, request.category_code, request.recording_path) == (
             "phone", "parks", "/rec/request-1.wav")
     persian_code = request.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    assert sms.sent[0][0] == "09131234567" and persian_code in sms.sent[0][1]
+    assert sms.sent[0][0] == "+989131234567" and persian_code in sms.sent[0][1]
+    assert "ثبت شد" in sms.sent[0][1]
+    with Session(engine) as session:
+        message = session.exec(select(CitizenMessage)).one()
+        assert (message.state, message.kind, message.attempts) == ("sent", "request_filed", 1)
+        logged = session.exec(select(SmsMessage)).one()  # the SMS log keeps it too
+        assert (logged.status, logged.request_id) == ("sent", request.id)
 
 
 def test_same_problem_twice_is_one_request(engine: Engine) -> None:
@@ -73,6 +87,38 @@ def test_same_problem_twice_is_one_request(engine: Engine) -> None:
 
     first, second = asyncio.run(scenario())
     assert first == second
+    with Session(engine) as session:
+        texts = [m.body for m in session.exec(
+            select(CitizenMessage).order_by(CitizenMessage.id)).all()]  # type: ignore[arg-type]
+    persian = first.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert "ثبت شد" in texts[0] and "افزوده شد" not in texts[0]
+    assert "افزوده شد" in texts[1] and persian in texts[1]  # "added to your request CODE"
+
+
+def test_a_repeat_report_is_told_as_added(engine: Engine) -> None:
+    ivr = backend(engine)
+
+    async def scenario() -> tuple[bool, bool]:
+        a = await ivr.file_request(phone="09131234567", caller_name="", category_number=2,
+                                   recording_path="/rec/a.wav", call_uniqueid="11")
+        b = await ivr.file_request(phone="09131234567", caller_name="", category_number=2,
+                                   recording_path="/rec/b.wav", call_uniqueid="12")
+        return a.repeat, b.repeat
+
+    assert asyncio.run(scenario()) == (False, True)
+
+
+def test_the_same_call_filed_twice_queues_one_sms(engine: Engine) -> None:
+    ivr = backend(engine)
+
+    async def scenario() -> None:
+        for _ in range(2):  # an AGI session retried with the same uniqueid
+            await ivr.file_request(phone="09131234567", caller_name="", category_number=4,
+                                   recording_path="/rec/a.wav", call_uniqueid="21")
+
+    asyncio.run(scenario())
+    with Session(engine) as session:
+        assert len(session.exec(select(CitizenMessage)).all()) == 1
 
 
 def test_callback_keeps_the_callers_place(engine: Engine) -> None:

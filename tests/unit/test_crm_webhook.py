@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
+from support.messages import deliver_queued
 
 from callcenter.app import create_app
 from callcenter.auth.deps import current_user
@@ -23,7 +24,6 @@ from callcenter.citizens.services import find_citizen, set_opt_out
 from callcenter.intake.services import file_request
 from callcenter.outbox.models import OutboxItem, OutboxState
 from callcenter.settings import Settings
-from callcenter.sms.service import LogTransport, RecordingSmsService
 from crm_bridge.inbound import sign
 
 SECRET = "webhook-secret-for-tests"
@@ -65,8 +65,6 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
                         shahrbin_webhook_secret=SECRET)
     app = create_app(settings, start_parts=False)
     services = app.state.services
-    services.sms.service = RecordingSmsService(transport=LogTransport(), engine=services.engine,
-                                        from_number="+98137")
     async with app.router.lifespan_context(app):
         with Session(services.engine) as s:
             code = file_request(session=s, phone="09131234567", channel="app",
@@ -89,7 +87,7 @@ async def test_signed_update_changes_status_and_texts_the_citizen(env: Env) -> N
     history line by 'shahrbin', and a Persian status SMS to the citizen."""
     resp = await env.post(_update(env.code))
     assert resp.status_code == 200 and resp.json()["changed"] is True
-    await env.app.state.services.sms.drain()
+    await deliver_queued(env.engine)
     assert env.status() == "in_progress"
     assert any("در حال رسیدگی" in t for t in env.texts())
 
@@ -125,7 +123,7 @@ async def test_replayed_update_changes_nothing_more(env: Env) -> None:
     SMS, and 'changed' false for the replays."""
     answers = [(await env.post(_update(env.code))).json()["changed"] for _ in range(3)]
     # (three events saying the same: the status is unchanged by the 2nd and 3rd)
-    await env.app.state.services.sms.drain()
+    await deliver_queued(env.engine)
     assert answers == [True, False, False]
     assert sum("در حال رسیدگی" in t for t in env.texts()) == 1
 
@@ -162,7 +160,7 @@ async def test_opted_out_citizen_gets_no_status_sms(env: Env) -> None:
         set_opt_out(session=s, citizen=citizen, opted_out=True)
         s.commit()
     assert (await env.post(_update(env.code))).status_code == 200
-    await env.app.state.services.sms.drain()
+    await deliver_queued(env.engine)
     assert env.status() == "in_progress" and env.texts() == []
 
 

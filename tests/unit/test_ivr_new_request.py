@@ -173,3 +173,17 @@ async def test_recording_name_cannot_leave_the_recordings_dir(tmp_path: Path) ->
     path = Path(rec.args["path"])
     assert path.parent == tmp_path  # one plain file name inside the folder
     assert path.name.startswith("request-")
+
+
+async def test_a_repeat_report_hears_added_to_your_request(tmp_path: Path) -> None:
+    """Tried: the same caller files the same category twice; the second call hears
+    "added to your open request" and the first request's code, not "filed"."""
+    backend = FakeBackend()
+    await run(tmp_path, backend, channel(["1", "3", "#"]))
+    second = channel(["1", "3", "#"], uniqueid="1764330000.43")
+    await run(tmp_path, backend, second)
+    first, again = backend.filed
+    assert again.summary.repeat and again.summary.code == first.summary.code
+    assert "request-added" in second.played and "request-filed" not in second.played
+    assert second.said[-1] == first.summary.code
+    assert second.variables["IVR_PATH"].endswith("recorded>added>hangup")

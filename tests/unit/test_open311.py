@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from support.messages import CapturingTransport, deliver_queued
 
 from callcenter.app import create_app
 from callcenter.cases.models import CitizenRequest
@@ -181,16 +182,6 @@ async def test_get_requests_filters_and_hides_personal_data(client: Client) -> N
     assert bad.status_code == 422 and bad.json()[0]["code"] == 422
 
 
-class RecordingSms:
-    """Stands in for the app's SMS service: what would be texted, to whom."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, *, to: str, body: str, request_id: int | None = None) -> None:
-        self.sent.append((to, body))
-
-
 async def test_get_lists_only_the_keys_own_channel_and_nothing_without_a_key(
     client: Client
 ) -> None:
@@ -249,11 +240,7 @@ async def test_another_citizens_number_gets_a_new_request_and_no_code_of_theirs(
     from callcenter.intake.services import file_request
 
     engine, client = app_and_client
-    sms = RecordingSms()
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    services = transport.app.state.services  # type: ignore[attr-defined]
-    services.sms.service = sms
+    sms = CapturingTransport()
     with session_scope(engine) as session:
         owner = file_request(session=session, phone="09131234567", channel="phone",
                              category_code="waste", actor="agent")
@@ -263,7 +250,7 @@ async def test_another_citizens_number_gets_a_new_request_and_no_code_of_theirs(
         resp = await client.post("/open311/v2/requests.json", data=_form())
         assert resp.status_code == 201
         answers.append(resp.json()[0])
-    await services.sms.drain()
+    await deliver_queued(engine, sms)
     assert owner_code not in json.dumps(answers)
     assert {a["service_notice"] for a in answers} == {"request filed and referred"}
     assert len({a["service_request_id"] for a in answers}) == 5

@@ -1,7 +1,7 @@
 """i20 messenger bot: chats, updates, requests, messages; attachments
 
-Revision ID: 0007_i20_messenger
-Revises: 0006_sessions
+Revision ID: 0008_i20_messenger
+Revises: 0007_i16b_citizen_messages
 Create Date: 2026-12-03 07:35:15.550899
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import callcenter.db.types
 
 
-revision = '0007_i20_messenger'
-down_revision = '0006_sessions'
+revision = '0008_i20_messenger'
+down_revision = '0007_i16b_citizen_messages'
 branch_labels = None
 depends_on = None
 
