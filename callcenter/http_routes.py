@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from callcenter.agent_panel.http import router as agent_panel_router
+from callcenter.attachments.http import router as attachments_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
@@ -41,5 +42,6 @@ def routers() -> list[APIRouter]:
         followups_router,
         reports_router,
         bot_router,
+        attachments_router,
         media_router,
     ]

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 from callcenter.attachments.models import Attachment, AttachmentKind
 from callcenter.clock import utcnow
 from callcenter.errors import DomainError
+from callcenter.media.links import LinkSigner
+from callcenter.outbox.models import OutboxItem
 
 # Magic numbers of the photo types a phone sends.
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -98,14 +100,14 @@ def add_location(*, session: Session, latitude: float, longitude: float, channel
     return row
 
 
-def attach_pending(*, session: Session, chat_id: int, request_id: int) -> int:
-    """Move what a bot chat collected onto the request it filed; returns how many."""
+def attach_pending(*, session: Session, chat_id: int, request_id: int) -> list[int]:
+    """Move what a bot chat collected onto the request it filed; the photos' ids."""
     rows = session.exec(select(Attachment).where(Attachment.chat_id == chat_id)
                         .where(col(Attachment.request_id).is_(None))).all()
     for row in rows:
         row.request_id = request_id
         session.add(row)
-    return len(rows)
+    return [r.id for r in rows if r.kind == AttachmentKind.PHOTO and r.id is not None]
 
 
 def drop_pending(*, session: Session, root: Path, chat_id: int) -> None:
@@ -121,6 +123,25 @@ def drop_pending(*, session: Session, root: Path, chat_id: int) -> None:
 def request_attachments(*, session: Session, request_id: int) -> list[Attachment]:
     return list(session.exec(select(Attachment).where(Attachment.request_id == request_id)
                              .order_by(col(Attachment.id))).all())
+
+
+def attachment_link_path(attachment_id: int) -> str:
+    """The public path of a signed attachment link (``attachments/http.py``)."""
+    return f"/media/attachments/{attachment_id}"
+
+
+def attachment_links(signer: LinkSigner, attachment_ids: list[int]) -> list[str]:
+    return [signer.sign(attachment_link_path(i)) for i in attachment_ids]
+
+
+def tag_outbox(*, session: Session, request_id: int, attachment_ids: list[int]) -> None:
+    """Name the photos on the request's pending Shahrbin items: the deliverer signs a
+    link for each as it sends (a link made at filing could expire in the queue)."""
+    items = session.exec(select(OutboxItem).where(OutboxItem.request_id == request_id)
+                         .where(col(OutboxItem.delivered_at).is_(None))).all()
+    for item in items:
+        item.payload = {**item.payload, "attachment_ids": attachment_ids}
+        session.add(item)
 
 
 def attachments_root(data_dir: Path) -> Path:

@@ -20,15 +20,18 @@ from support.fake_bot_api import TOKEN, BotApiServer
 
 from callcenter.app import create_app
 from callcenter.attachments.models import Attachment
+from callcenter.attachments.services import attachment_link_path
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status
 from callcenter.citizens.models import Citizen
 from callcenter.clock import utcnow
 from callcenter.digits import persian_digits
 from callcenter.followups.surveys import settle_answered
+from callcenter.media.links import LinkSigner
 from callcenter.messenger import texts
 from callcenter.messenger.channel import BotChannel
 from callcenter.messenger.models import BotChat, BotMessage, BotUpdate
+from callcenter.outbox.models import OutboxItem
 from callcenter.settings import Settings
 
 SECRET = "test-webhook-secret_0123456789abcdef"
@@ -98,6 +101,12 @@ class Citizen_:
             "data": data, "message": {**base, "text": "…"}}}
 
 
+def app_settings(client: httpx.AsyncClient) -> Settings:
+    app = client._transport.app  # type: ignore[attr-defined]
+    settings: Settings = app.state.services.settings
+    return settings
+
+
 async def _post(client: httpx.AsyncClient, update: dict[str, Any], *,
                 secret: str | None = SECRET) -> httpx.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
@@ -164,11 +173,24 @@ async def test_a_conversation_files_a_request_with_photo_and_location_then_statu
         photo = next(a for a in files if a.kind == "photo")
         assert photo.content_type == "image/jpeg" and photo.path is not None
         assert (tmp_path / "attachments" / photo.path).read_bytes() == JPEG
+        created = s.exec(select(OutboxItem).where(OutboxItem.request_id == request.id)
+                         .where(OutboxItem.kind == "request_created")).one()
+        assert created.payload["attachment_ids"] == [photo.id]
+        assert photo.id is not None
+        photo_id = photo.id
         request_id, code = request.id, request.tracking_code
         assert request_id is not None
         change_status(session=s, request=request, to_status=RequestStatus.IN_PROGRESS,
                       actor="dept")
         s.commit()
+    signer = LinkSigner.from_settings(app_settings(client))
+    link = signer.sign(attachment_link_path(photo_id))
+    got = await client.get(link.removeprefix(BASE))
+    assert got.status_code == 200 and got.content == JPEG
+    assert got.headers["content-type"] == "image/jpeg"
+    forged = (await client.get(link.removeprefix(BASE).replace(
+        f"/attachments/{photo_id}?", f"/attachments/{photo_id + 1}?"))).status_code
+    assert forged in (403, 404) and forged != 200
     await channel.run_once()
     assert bot_api.api.sent()[-1]["text"] == texts.say(
         "status_changed", code=code, status="در حال رسیدگی")
