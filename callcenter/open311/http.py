@@ -28,6 +28,7 @@ from callcenter.deps import AppServices, Services
 from callcenter.errors import DomainError
 from callcenter.intake.http_input import parse_form, parse_json_object, read_limited
 from callcenter.intake.services import file_request
+from callcenter.media.links import LinkSigner
 from callcenter.messages.models import MessageKind
 from callcenter.open311 import services
 from callcenter.ratelimit import client_ip
@@ -157,13 +158,16 @@ async def get_requests(request: Request, app: AppServices) -> JSONResponse:
         return refused
     client = app.settings.open311_clients.get(q.get("api_key") or "")
 
+    links = LinkSigner.from_settings(app.settings)
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=codes,
                                           service_code=q.get("service_code"),
                                           status=q.get("status"), start=start, end=end,
                                           channel=client.channel if client else None)
-            return [services.as_service_request(session=session, request=r) for r in rows]
+            return [services.as_service_request(session=session, request=r, links=links)
+                    for r in rows]
 
     try:
         return JSONResponse(await asyncio.to_thread(work))
@@ -176,10 +180,13 @@ async def get_request(request: Request, app: AppServices, code: str) -> JSONResp
     if (refused := _read_refused(request, app)) is not None:
         return refused
 
+    links = LinkSigner.from_settings(app.settings)
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=[code])
-            return [services.as_service_request(session=session, request=r) for r in rows]
+            return [services.as_service_request(session=session, request=r, links=links)
+                    for r in rows]
 
     found = await asyncio.to_thread(work)
     return JSONResponse(found) if found else error(404, f"no service request {code}")

@@ -191,6 +191,8 @@ async def test_a_conversation_files_a_request_with_photo_and_location_then_statu
     forged = (await client.get(link.removeprefix(BASE).replace(
         f"/attachments/{photo_id}?", f"/attachments/{photo_id + 1}?"))).status_code
     assert forged in (403, 404) and forged != 200
+    [public] = (await client.get(f"/open311/v2/requests/{code}.json")).json()
+    assert public["media_url"].startswith(BASE + attachment_link_path(photo_id) + "?exp=")
     await channel.run_once()
     assert bot_api.api.sent()[-1]["text"] == texts.say(
         "status_changed", code=code, status="در حال رسیدگی")
