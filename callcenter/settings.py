@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     bot_mode: Literal["webhook", "polling"] = "polling"
     bot_webhook_secret: SecretStr = SecretStr("dev-bot-webhook-secret")
     bot_poll_timeout_seconds: int = Field(25, ge=0, le=50)  # getUpdates long poll
-    bot_max_photo_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    attachment_max_bytes: int = Field(5 * 1024 * 1024, gt=0)
     bot_send_max_attempts: int = Field(6, ge=1, le=20)
     bot_retry_base_seconds: float = Field(2.0, ge=0)
     bot_deliver_interval_seconds: float = Field(2.0, gt=0)  # outbound and status scan

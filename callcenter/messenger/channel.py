@@ -121,7 +121,7 @@ class BotChannel:
             self.duplicates += 1
             return False
         ctx = Context(catalogue=self.catalogue, attachments_root=self.attachments_root,
-                      max_photo_bytes=self.settings.bot_max_photo_bytes,
+                      max_photo_bytes=self.settings.attachment_max_bytes,
                       duplicate_window=timedelta(hours=self.settings.duplicate_window_hours))
         if incoming is not None and incoming.photo is not None and seen_state == "photo":
             await self._fetch_photo(incoming, ctx)
@@ -137,7 +137,7 @@ class BotChannel:
 
     async def _fetch_photo(self, incoming: Incoming, ctx: Context) -> None:
         assert incoming.photo is not None
-        limit = self.settings.bot_max_photo_bytes
+        limit = self.settings.attachment_max_bytes
         try:
             check_declared(size=incoming.photo.size, content_type=incoming.photo.content_type,
                            max_bytes=limit)

@@ -46,7 +46,7 @@ def _settings(engine: Engine, server: BotApiServer, tmp_path: Path, **extra: Any
         environment="test", database_url=engine.url.render_as_string(hide_password=False),
         public_base_url=BASE, data_dir=tmp_path, bot_enabled=True, bot_mode="webhook",
         bot_api_base_url=server.url, bot_token=TOKEN, bot_webhook_secret=SECRET,
-        bot_max_photo_bytes=100_000, bot_deliver_interval_seconds=3600,
+        attachment_max_bytes=100_000, bot_deliver_interval_seconds=3600,
         calling_hours_start=time(0, 0), calling_hours_end=time(23, 59, 59),
         calling_on_friday=True, holidays_file=NO_HOLIDAYS)
     values.update(extra)
