@@ -145,7 +145,8 @@ class OutboxDeliverer:
         request = payload.get("request") or {}
         photos = payload.get("attachment_ids") or []
         if self.links is not None and photos:  # the citizen's photos (issue 20)
-            payload = {**payload, "attachment_urls": attachment_links(self.links, photos)}
+            request = {**request, "attachment_urls": attachment_links(self.links, photos)}
+            payload = {**payload, "request": request}
         if self.links is None or not request.get("has_recording"):
             return payload
         url = recording_link(self.links, str(request["tracking_code"]))
