@@ -9,7 +9,7 @@ one dependency of ``callcenter/deps.py``.
 Order (each step uses only what the steps above built):
 store engine, notifier -> auth state, templates, SMS catalogue, rate limiters ->
 SMS service -> Shahrbin config (and deliverer) -> panel and supervisor hubs ->
-scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
+messenger bot (when enabled) -> scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from callcenter.agent_panel.hub import PanelHub
 from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.actions import AmiActions
+from callcenter.attachments.services import attachments_root
 from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState, prune_dead_sessions
 from callcenter.auth.sessions import SessionCodec
@@ -41,6 +42,8 @@ from callcenter.media.retention import RecordingRetention
 from callcenter.media.retention import install_job as install_retention
 from callcenter.messages.build import build_messages
 from callcenter.messages.part import MessagesPart
+from callcenter.messenger.channel import BotChannel
+from callcenter.messenger.transport import build_bot
 from callcenter.notifier import Notifier
 from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
 from callcenter.pools import WorkerPools
@@ -83,6 +86,7 @@ class Services:
     queue_state: QueueState | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
+    bot: BotChannel | None = None  # the messenger bot, when ``bot_enabled``
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,21 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
                                      board=panel_hub.board),
     )
+    if settings.bot_enabled:  # a channel of its own, not telephony: web-only apps too
+        services.bot = build_bot_channel(services)
+        runtime.parts.append(services.bot)
     if telephony:
         runtime.parts.extend(_telephony_parts(services))
     return Composition(services=services, parts=runtime.parts)
+
+
+def build_bot_channel(services: Services) -> BotChannel:
+    """The messenger bot on the library's client, the store pool and the contact policy."""
+    settings = services.settings
+    return BotChannel(settings=settings, engine=services.engine, pools=services.pools,
+                      bot=build_bot(settings), catalogue=services.sms_catalogue,
+                      policy=policy_from_settings(settings),
+                      attachments_root=attachments_root(settings.data_dir))
 
 
 def _telephony_parts(services: Services) -> list[Part]:

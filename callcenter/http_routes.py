@@ -8,12 +8,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from callcenter.agent_panel.http import router as agent_panel_router
+from callcenter.attachments.http import router as attachments_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
 from callcenter.media.http import router as media_router
+from callcenter.messenger.http import router as bot_router
 from callcenter.open311.http import router as open311_router
 from callcenter.reports.http import router as reports_router
 from callcenter.sms.http import router as sms_router
@@ -39,5 +41,7 @@ def routers() -> list[APIRouter]:
         crm_router,
         followups_router,
         reports_router,
+        bot_router,
+        attachments_router,
         media_router,
     ]

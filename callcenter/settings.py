@@ -29,6 +29,7 @@ MIN_SECRET_CHARS = 32
 MIN_DISTINCT_CHARS = 8  # "aaaa...": long but trivial (random hex has ~15 of 16)
 # Twilio issues auth tokens as exactly 32 lowercase hex characters.
 TWILIO_TOKEN = re.compile(r"[0-9a-f]{32}")
+BOT_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -190,6 +191,23 @@ class Settings(BaseSettings):
     short_abandon_seconds: int = Field(5, ge=0)
     service_level_excludes_short_abandons: bool = False
     # --- end of reports block ---
+    # --- Messenger bot (issue 20): Bale or Telegram Bot API, off by default ---
+    bot_enabled: bool = False
+    bot_platform: Literal["telegram", "bale"] = "telegram"
+    # The Bot API server; empty: the platform's own (Telegram's or Bale's). Tests point
+    # it at a local server.
+    bot_api_base_url: str = ""
+    bot_token: SecretStr = SecretStr("dev-bot-token")
+    # webhook: the platform POSTs to /bot/webhook (public_base_url must reach us);
+    # polling: we ask getUpdates (a deployment that cannot receive webhooks).
+    bot_mode: Literal["webhook", "polling"] = "polling"
+    bot_webhook_secret: SecretStr = SecretStr("dev-bot-webhook-secret")
+    bot_poll_timeout_seconds: int = Field(25, ge=0, le=50)  # getUpdates long poll
+    attachment_max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    bot_send_max_attempts: int = Field(6, ge=1, le=20)
+    bot_retry_base_seconds: float = Field(2.0, ge=0)
+    bot_deliver_interval_seconds: float = Field(2.0, gt=0)  # outbound and status scan
+    # --- end of messenger bot block ---
 
     @field_validator("timezone")
     @classmethod
@@ -229,6 +247,11 @@ class Settings(BaseSettings):
             raise ValueError("opening_time must be before closing_time")
         if self.calling_hours_start >= self.calling_hours_end:  # follow-ups block
             raise ValueError("calling_hours_start must be before calling_hours_end")
+        if self.bot_enabled and not BOT_SECRET.fullmatch(
+                self.bot_webhook_secret.get_secret_value()):
+            # Telegram's setWebhook takes only these; Bale's goes into the URL path.
+            raise ValueError("bot_webhook_secret: only A-Z, a-z, 0-9, _ and - "
+                             "(1 to 256 characters)")
         if self.environment == "production":
             problems = weak_secrets(self)
             if problems:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from callcenter.attachments.services import attachment_links
 from callcenter.backoff import backoff_delay
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
@@ -142,6 +143,10 @@ class OutboxDeliverer:
     def _with_links(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload with ``recording_url``: a signed link that expires, made now."""
         request = payload.get("request") or {}
+        photos = payload.get("attachment_ids") or []
+        if self.links is not None and photos:  # the citizen's photos (issue 20)
+            request = {**request, "attachment_urls": attachment_links(self.links, photos)}
+            payload = {**payload, "request": request}
         if self.links is None or not request.get("has_recording"):
             return payload
         url = recording_link(self.links, str(request["tracking_code"]))

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from callcenter.attachments.schemas import attachment_out
+from callcenter.attachments.services import request_attachments
 from callcenter.callrecords.models import Call
 from callcenter.calls.events import AgentRinging
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestChannel
@@ -165,7 +167,8 @@ def pop_history(*, session: Session, event: AgentRinging,
                 reference, get_request_by_code(session=session, code=event.request_code))
         except DomainError:
             ivr_request = None
-    summaries = [request_summary(reference, r) for r in requests]
+    summaries = [{**request_summary(reference, r),
+                  "attachments": _attachments(session, r)} for r in requests]
     return {
         "type": "pop_history",
         "linkedid": event.linkedid,
@@ -179,6 +182,14 @@ def pop_history(*, session: Session, event: AgentRinging,
         "requests": summaries,
         "open_requests": [s for s in summaries if s["open"]],
     }
+
+
+def _attachments(session: Session, request: CitizenRequest) -> list[dict[str, Any]]:
+    """Photos and locations of a request as the pop shows them (staff-only links)."""
+    if request.id is None:
+        return []
+    return [attachment_out(request.tracking_code, a).model_dump()
+            for a in request_attachments(session=session, request_id=request.id)]
 
 
 def build_pop(*, session: Session, event: AgentRinging,

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
 from callcenter.agent_panel.services import file_through_intake
+from callcenter.attachments.schemas import AttachmentOut, attachment_out
+from callcenter.attachments.services import request_attachments
 from callcenter.auth.deps import DbSession, StaffUser
 from callcenter.cases.models import CitizenRequest, RequestChannel, RequestEvent, RequestStatus
 from callcenter.cases.services import change_status, get_request_by_code, history
@@ -69,6 +71,7 @@ class EventOut(BaseModel):
 
 class CaseDetail(CaseOut):
     history: list[EventOut]
+    attachments: list[AttachmentOut] = []
 
 
 class CasePage(BaseModel):
@@ -109,9 +112,12 @@ def _out(session: Session, request: CitizenRequest) -> CaseOut:
 
 def _detail(session: Session, request: CitizenRequest) -> CaseDetail:
     events: list[RequestEvent] = list(history(session=session, request=request))
+    assert request.id is not None
     return CaseDetail(
         **_out(session, request).model_dump(),
         history=[EventOut.model_validate(e, from_attributes=True) for e in events],
+        attachments=[attachment_out(request.tracking_code, a)
+                     for a in request_attachments(session=session, request_id=request.id)],
     )
 
 

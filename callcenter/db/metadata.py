@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from callcenter.attachments.models import Attachment
 from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
@@ -11,6 +12,7 @@ from callcenter.citizens.models import Citizen
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.messages.models import CitizenMessage
+from callcenter.messenger.models import BotChat, BotMessage, BotRequest, BotUpdate
 from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.sms.models import SmsMessage
@@ -20,6 +22,11 @@ from crm_bridge.replay_guard import InboundEvent
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Attachment",
+    "BotChat",
+    "BotMessage",
+    "BotRequest",
+    "BotUpdate",
     "Call",
     "Category",
     "Citizen",

@@ -20,21 +20,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from callcenter.attachments.services import add_photo, attachments_root
 from callcenter.cases.models import CitizenRequest
 from callcenter.citizens.models import Citizen
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices, Services
 from callcenter.errors import DomainError
-from callcenter.intake.http_input import parse_form, parse_json_object, read_limited
 from callcenter.intake.services import file_request
+from callcenter.media.links import LinkSigner
 from callcenter.messages.models import MessageKind
 from callcenter.open311 import services
+from callcenter.open311.http_input import read_post
 from callcenter.ratelimit import client_ip
 from callcenter.sms.notify import queue_sms
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-MAX_BODY_BYTES = 64 * 1024
 MAX_DESCRIPTION = 4000
 MAX_CODES_PER_READ = 10  # each costs a read token: the limit counts codes, not requests
 
@@ -91,9 +92,7 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
     if not limiter.allow(f"ip:{client_ip(request)}"):
         return error(429, "too many requests", {"Retry-After": "60"})
     try:
-        raw = await read_limited(request, MAX_BODY_BYTES)
-        is_json = request.headers.get("content-type", "").startswith("application/json")
-        form = parse_json_object(raw) if is_json else parse_form(raw)
+        form, media = await read_post(request, photo_limit=settings.attachment_max_bytes)
     except DomainError as exc:
         return _from_domain(exc)
     client = settings.open311_clients.get(str(form.get("api_key") or ""))
@@ -121,6 +120,10 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
                 phone_verified=False,
             )
             session.flush()
+            if media is not None:  # checked above; written only with the request
+                add_photo(session=session, root=attachments_root(settings.data_dir),
+                          content=media, max_bytes=settings.attachment_max_bytes,
+                          channel=client.channel, request_id=result.request.id)
             citizen = session.get(Citizen, result.request.citizen_id)
             assert citizen is not None and citizen.id is not None
             sent = services.confirmations_today(session=session, citizen_id=citizen.id,
@@ -157,13 +160,16 @@ async def get_requests(request: Request, app: AppServices) -> JSONResponse:
         return refused
     client = app.settings.open311_clients.get(q.get("api_key") or "")
 
+    links = LinkSigner.from_settings(app.settings)
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=codes,
                                           service_code=q.get("service_code"),
                                           status=q.get("status"), start=start, end=end,
                                           channel=client.channel if client else None)
-            return [services.as_service_request(session=session, request=r) for r in rows]
+            return [services.as_service_request(session=session, request=r, links=links)
+                    for r in rows]
 
     try:
         return JSONResponse(await asyncio.to_thread(work))
@@ -176,10 +182,13 @@ async def get_request(request: Request, app: AppServices, code: str) -> JSONResp
     if (refused := _read_refused(request, app)) is not None:
         return refused
 
+    links = LinkSigner.from_settings(app.settings)
+
     def work() -> list[dict[str, Any]]:
         with session_scope(app.engine) as session:
             rows = services.find_requests(session=session, codes=[code])
-            return [services.as_service_request(session=session, request=r) for r in rows]
+            return [services.as_service_request(session=session, request=r, links=links)
+                    for r in rows]
 
     found = await asyncio.to_thread(work)
     return JSONResponse(found) if found else error(404, f"no service request {code}")

@@ -10,9 +10,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from callcenter.attachments.models import Attachment, AttachmentKind
+from callcenter.attachments.services import attachment_link_path
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest
 from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
+from callcenter.media.links import LinkSigner
 from callcenter.reference.models import Category, Department
 
 MAX_RESULTS = 1000
@@ -58,8 +61,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def as_service_request(*, session: Session, request: CitizenRequest) -> dict[str, Any]:
-    """One request in GeoReport v2 shape; no phone, name or free text (may hold both)."""
+def as_service_request(*, session: Session, request: CitizenRequest,
+                       links: LinkSigner | None = None) -> dict[str, Any]:
+    """One request in GeoReport v2 shape; no phone, name or free text (may hold both).
+
+    ``media_url``: a signed, expiring link to the request's first photo (with ``links``)."""
     category = session.get(Category, request.category_code)
     department = session.get(Department, request.department_code)
     return {
@@ -79,9 +85,19 @@ def as_service_request(*, session: Session, request: CitizenRequest) -> dict[str
         "zipcode": None,
         "lat": None,
         "long": None,
-        "media_url": None,
+        "media_url": _media_url(session, request, links),
         "reporter_count": request.reporter_count,
     }
+
+
+def _media_url(session: Session, request: CitizenRequest, links: LinkSigner | None
+               ) -> str | None:
+    if links is None or request.id is None:
+        return None
+    photo = session.exec(select(Attachment.id).where(Attachment.request_id == request.id)
+                         .where(Attachment.kind == AttachmentKind.PHOTO)
+                         .order_by(col(Attachment.id))).first()
+    return links.sign(attachment_link_path(photo)) if photo is not None else None
 
 
 def parse_when(value: str | None, name: str) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -244,3 +245,38 @@ async def test_a_voice_request_carries_a_fresh_signed_recording_link(engine: Eng
     now[0] += 3601
     with pytest.raises(BadLink):
         signer.verify(link.path, exp=query["exp"], sig=query["sig"])
+
+
+async def test_a_request_with_photos_carries_fresh_signed_photo_links(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Tried: a request filed with a photo whose outbox item names it (as the bot's
+    filing does), delivered with the link signer. Expect ``Attachments`` in the body:
+    one link to /media/attachments/<id>, signed at send time and valid."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from callcenter.attachments.services import add_photo, tag_outbox
+    from callcenter.media.links import LinkSigner
+
+    with Session(engine) as s:
+        filed = file_request(session=s, phone="09131234567", channel="social",
+                             category_code="parks").request
+        photo = add_photo(session=s, root=tmp_path, content=b"\xff\xd8\xff" + b"1" * 64,
+                          max_bytes=1000, channel="social", request_id=filed.id)
+        s.flush()
+        assert filed.id is not None and photo.id is not None
+        tag_outbox(session=s, request_id=filed.id, attachment_ids=[photo.id])
+        photo_id = photo.id
+        s.commit()
+    signer = LinkSigner(secret=b"k" * 32, ttl_seconds=3600, base_url="https://cc.example")
+    with RecordingServer([Answer(201, {})]) as server:
+        async with httpx.AsyncClient(timeout=2) as http:
+            deliverer = _deliverer(engine, server.url, http)
+            deliverer.links = signer
+            await deliverer.deliver_due()
+    [body] = (r.json() for r in server.requests)
+    [url] = body["Attachments"]
+    link = urlsplit(url)
+    assert link.path == f"/media/attachments/{photo_id}"
+    query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    signer.verify(link.path, exp=query["exp"], sig=query["sig"])

@@ -39,9 +39,13 @@
     const status = el("td", {}, el("span", { class: "badge status-" + r.status }, t("status_" + r.status)));
     const code = el("td", { dir: "ltr" }, el("a", { href: "#", class: "code", onclick: (e) => {
       e.preventDefault(); pickExisting(r.tracking_code); } }, num(r.tracking_code)));
+    const files = el("td", {}, ...(r.attachments || []).map((a) => a.url
+      ? el("a", { href: a.url, target: "_blank", rel: "noopener", class: "attachment" }, t("photo") + " ")
+      : el("span", { dir: "ltr", class: "attachment", title: t("location") },
+        num(a.latitude.toFixed(5) + ", " + a.longitude.toFixed(5)) + " ")));
     return withDept
-      ? row(code, named(r.category), named(r.department), status, when(r.created_at))
-      : row(code, named(r.category), status, when(r.created_at));
+      ? row(code, named(r.category), named(r.department), status, when(r.created_at), files)
+      : row(code, named(r.category), status, when(r.created_at), files);
   };
 
   const pickExisting = (code) => {
@@ -137,6 +141,21 @@
       const saved = await post("/api/agent/walk-in", { phone: f.phone.value,
         citizen_name: f.citizen_name.value || null, category_code: f.category_code.value,
         neighbourhood_code: f.neighbourhood_code.value || null, description: f.description.value });
+      const photo = f.photo && f.photo.files[0];
+      if (photo) {  /* the photo goes onto the filed request, checked like the bot's */
+        const data = new FormData();
+        data.append("photo", photo);
+        const res = await fetch("/api/cases/" + saved.tracking_code + "/attachments", {
+          method: "POST", credentials: "same-origin",
+          headers: { "X-CSRF-Token": boot.csrf }, body: data });
+        if (!res.ok) {
+          let msg = res.status;
+          try { msg = (await res.json()).message || msg; } catch (err) { /* not JSON */ }
+          flash(t("saved") + ": " + num(saved.tracking_code) + " · " + t("photo") + ": " + msg, true);
+          e.target.reset();
+          return;
+        }
+      }
       flash(t("saved") + ": " + num(saved.tracking_code));
       e.target.reset();
     } catch (err) { flash(err.message, true); }

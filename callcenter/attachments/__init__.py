@@ -1,0 +1,1 @@
+"""Attachments of a request: photos and locations from any channel, checked and signed."""
