@@ -16,6 +16,7 @@ from callcenter.agi.backend import StoreIvrBackend
 from callcenter.calls.queue_state import QueueView
 from callcenter.cases.tracking import is_valid_code
 from callcenter.reference.hours import Holidays, Hours
+from callcenter.reference.services import read_reference
 from callcenter.settings import Settings
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from callcenter.sms.service import SmsService
@@ -31,6 +32,12 @@ def hours_of(settings: Settings) -> Hours:
                  open_on_friday=settings.open_on_friday)
 
 
+def districts_of(settings: Settings) -> tuple[int, ...]:
+    """The municipal districts of ``neighbourhoods.yaml``: the keys of the district step."""
+    rows = read_reference(settings.reference_dir)["neighbourhoods"]
+    return tuple(sorted({int(row["district"]) for row in rows}))
+
+
 def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
                 sms: SmsService | None = None, assume_agents: bool = False,
                 catalogue: SmsCatalogue | None = None) -> Mapping[str, FlowHandler]:
@@ -40,7 +47,8 @@ def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | 
                               queue_name=settings.queue_name, queue_state=queue_state,
                               sms=sms, assume_agents=assume_agents,
                               catalogue=catalogue or load_catalogue(settings.sms_messages_file))
-    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
+    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir),
+                        districts=districts_of(settings))
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
 
 

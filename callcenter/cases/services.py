@@ -77,6 +77,7 @@ def create_request(
     needs_triage: bool = False,
     actor: str = "system",
     call_id: int | None = None,
+    district: int | None = None,
 ) -> CitizenRequest:
     """File a request for the citizen behind ``phone`` and refer it to its department."""
     try:
@@ -98,6 +99,7 @@ def create_request(
         status=RequestStatus.NEW,
         deadline_at=now + timedelta(hours=category.deadline_hours),
         needs_triage=needs_triage,
+        district=district,
         created_at=now,
         updated_at=now,
     )
@@ -151,6 +153,7 @@ def change_status(
         )
     request.status = target
     request.updated_at = utcnow()
+    request.version = (request.version or 1) + 1
     if target == RequestStatus.RESOLVED:
         request.resolved_at = request.updated_at
     session.add(request)

@@ -27,6 +27,7 @@ from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
 from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.intake.models import DuplicateSuggestion
+from callcenter.intake.triage import queue_for_triage
 from callcenter.outbox.writer import OutboxKind, enqueue
 from callcenter.reference.models import Neighbourhood
 from callcenter.reference.services import get_category
@@ -58,6 +59,7 @@ def file_request(
     needs_triage: bool = False,
     duplicate_window: timedelta = timedelta(hours=72),
     phone_verified: bool = True,
+    district: int | None = None,
 ) -> IntakeResult:
     """File a citizen's report from any channel, or link it to their open request.
 
@@ -100,10 +102,11 @@ def file_request(
         session=session, phone=citizen.phone, channel=channel, category_code=category.code,
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
-        needs_triage=needs_triage, actor=actor, call_id=call_id,
+        needs_triage=needs_triage, actor=actor, call_id=call_id, district=district,
     )
     session.flush()
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)
+    queue_for_triage(session=session, request=request)
     suggestions = suggest_duplicates(session=session, request=request, window=duplicate_window)
     if open_one is not None:  # unverified: the same citizen's open request, for a person
         suggestions.append(DuplicateSuggestion(request_id=request.id,  # type: ignore[arg-type]
