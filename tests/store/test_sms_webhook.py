@@ -248,7 +248,7 @@ async def test_message_sids_are_kept_whole(client: Client, engine: Engine) -> No
     first, second = "SM" + "a" * 58 + "0123456789", "SM" + "a" * 58 + "9876543210"
     for sid in (first, second):
         # text no keyword classifies: each message is its own request (rule 1 needs one)
-            resp = await _post(client, _sms("لطفا پیگیری کنید", sid=sid))
+        resp = await _post(client, _sms("لطفا پیگیری کنید", sid=sid))
         assert resp.status_code == 200, resp.text
     with Session(engine) as s:
         sids = {m.twilio_sid for m in s.exec(select(SmsMessage)).all()}
