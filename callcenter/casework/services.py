@@ -53,6 +53,7 @@ class Suggestion:
     id: int
     other_code: str
     this_is_newer: bool
+    confirmed: bool = False
 
 
 @dataclass
@@ -88,7 +89,8 @@ def _suggestions(session: Session, request: CitizenRequest) -> list[Suggestion]:
         select(DuplicateSuggestion)
         .where(or_(col(DuplicateSuggestion.request_id) == request.id,
                    col(DuplicateSuggestion.original_id) == request.id))
-        .where(DuplicateSuggestion.state == SuggestionState.SUGGESTED)
+        .where(col(DuplicateSuggestion.state).in_([SuggestionState.SUGGESTED,
+                                                   SuggestionState.CONFIRMED]))
     ).all()
     out = []
     for row in rows:
@@ -96,7 +98,8 @@ def _suggestions(session: Session, request: CitizenRequest) -> list[Suggestion]:
         other = session.get(CitizenRequest, row.original_id if newer else row.request_id)
         if other is not None and row.id is not None:
             out.append(Suggestion(id=row.id, other_code=other.tracking_code,
-                                  this_is_newer=newer))
+                                  this_is_newer=newer,
+                                  confirmed=row.state == SuggestionState.CONFIRMED))
     return out
 
 

@@ -222,3 +222,39 @@ def test_classify_text(text: str, expected: str | None) -> None:
     keywords = {"waste": ["زباله", "garbage", "bin"], "streets": ["پیاده‌رو"],
                 "parks": ["درخت"], "other": []}
     assert classify_text(text, keywords) == expected
+
+
+def test_a_confirmed_duplicate_can_be_undone(session: Session) -> None:
+    from callcenter.intake.duplicates import confirm_duplicate, undo_duplicate
+    from callcenter.intake.exceptions import SuggestionDecided
+    from callcenter.intake.models import DuplicateSuggestion
+
+    first = file_request(session=session, phone="09130000001", channel="web",
+                         category_code="parks", neighbourhood_code="fahadan").request
+    second = file_request(session=session, phone="09130000002", channel="web",
+                          category_code="parks", neighbourhood_code="fahadan")
+    session.commit()
+    [suggestion] = second.suggestions
+    assert suggestion.id is not None
+    with pytest.raises(SuggestionDecided):  # nothing confirmed yet
+        undo_duplicate(session=session, suggestion_id=suggestion.id, actor="sara")
+    session.rollback()
+    confirm_duplicate(session=session, suggestion_id=suggestion.id, actor="sara")
+    session.commit()
+    assert (second.request.status, first.reporter_count) == ("duplicate", 2)
+    version = second.request.version
+    undone = undo_duplicate(session=session, suggestion_id=suggestion.id, actor="sara")
+    session.commit()
+    session.refresh(first)
+    assert (undone.status, undone.duplicate_of_id, first.reporter_count) == (
+        "referred", None, 1)
+    assert undone.version > version
+    assert session.get(DuplicateSuggestion, suggestion.id).state == "dismissed"  # type: ignore[union-attr]
+    kinds = [e.kind for e in session.exec(select(RequestEvent).where(
+        RequestEvent.request_id == first.id)).all()]
+    assert "duplicate_unlinked" in kinds
+    statuses = [i for i in session.exec(select(OutboxItem).where(
+        OutboxItem.request_id == undone.id)).all() if i.kind == "status_changed"]
+    assert statuses[-1].payload["request"]["status"] == "referred"
+    with pytest.raises(SuggestionDecided):
+        undo_duplicate(session=session, suggestion_id=suggestion.id, actor="sara")

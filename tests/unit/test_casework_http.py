@@ -162,3 +162,29 @@ def test_sms_requests_show_their_text_on_the_triage_view(panels: Panels) -> None
     assert f'data-code="{code}"' in page.text
     with session_scope(panels.services.engine) as s:
         assert s.exec(select(CitizenRequest)).first() is not None
+
+
+def test_case_page_confirms_and_undoes_a_suggested_duplicate(panels: Panels) -> None:
+    with session_scope(panels.services.engine) as s:
+        file_request(session=s, phone="09130000001", channel="web", category_code="parks",
+                     neighbourhood_code="fahadan")
+        newer = file_request(session=s, phone="09130000002", channel="web",
+                             category_code="parks", neighbourhood_code="fahadan")
+        code, suggestion = newer.request.tracking_code, newer.suggestions[0].id
+    agent = panels.as_user("ali")
+    page = panels.client.get(f"/cases/{code}").text
+    assert f'data-url="/intake/duplicates/{suggestion}/dismiss"' in page
+    assert f"/intake/duplicates/{suggestion}/confirm" not in page  # supervisors confirm
+    assert panels.client.post(f"/intake/duplicates/{suggestion}/undo",
+                              headers=agent).status_code == 403
+    sara = panels.as_user("sara")
+    page = panels.client.get(f"/cases/{code}").text
+    assert f'data-url="/intake/duplicates/{suggestion}/confirm"' in page
+    assert panels.client.post(f"/intake/duplicates/{suggestion}/confirm",
+                              headers=sara).status_code == 200
+    page = panels.client.get(f"/cases/{code}").text
+    assert f'data-url="/intake/duplicates/{suggestion}/undo"' in page
+    undone = panels.client.post(f"/intake/duplicates/{suggestion}/undo", headers=sara)
+    assert undone.status_code == 200 and undone.json()["status"] == "referred"
+    again = panels.client.post(f"/intake/duplicates/{suggestion}/undo", headers=sara)
+    assert again.status_code == 409
