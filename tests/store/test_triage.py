@@ -258,3 +258,40 @@ def test_a_confirmed_duplicate_can_be_undone(session: Session) -> None:
     assert statuses[-1].payload["request"]["status"] == "referred"
     with pytest.raises(SuggestionDecided):
         undo_duplicate(session=session, suggestion_id=suggestion.id, actor="sara")
+
+
+async def test_shahrbin_receives_the_reroute_through_the_outbox(engine: Engine) -> None:
+    """The triage edit's ``request_updated`` item reaches the peer at
+    /requests/{code}/updates with the new department, region, district and landmark."""
+    import httpx
+    from support.fake_shahrbin import Answer, RecordingServer
+
+    from callcenter.settings import Settings
+    from crm_bridge.config import load_shahrbin_config
+    from crm_bridge.deliverer import OutboxDeliverer
+
+    with Session(engine, expire_on_commit=False) as s:
+        request = voice(s, district=2)
+        edit_request(session=s, request=request, actor="ali", triage=True, edit=Edit(
+            version=request.version, category_code="traffic", neighbourhood_code="safaieh",
+            landmark="کنار مسجد", description="چراغ"))
+        s.commit()
+    with RecordingServer([Answer(201, {"ok": True})] * 3) as server:
+        async with httpx.AsyncClient(timeout=2) as http:
+            deliverer = OutboxDeliverer(
+                engine=engine, token="t",
+                config=load_shahrbin_config(Settings(shahrbin_base_url=server.url + "/api")),
+                http=http, max_attempts=3, base_backoff_seconds=5, max_backoff_seconds=20)
+            await deliverer.deliver_due()  # the filing first: one item per request at a time
+            await deliverer.deliver_due()
+    with Session(engine) as s:
+        errors = [(i.kind, i.state, i.last_error) for i in s.exec(select(OutboxItem)).all()]
+    updates = [r for r in server.requests if r.path.endswith("/updates")]
+    assert len(updates) == 1, (errors, [r.path for r in server.requests])
+    update = updates[0]
+    assert update.path == f"/api/requests/{request.tracking_code}/updates"
+    body = update.json()
+    assert (body["UnitCode"], body["SubjectCode"], body["Region"]) == (
+        "traffic", "traffic", "safaieh")
+    assert (body["District"], body["Landmark"], body["EventKind"]) == (
+        2, "کنار مسجد", "request_updated")
