@@ -188,3 +188,15 @@ def test_case_page_confirms_and_undoes_a_suggested_duplicate(panels: Panels) -> 
     assert undone.status_code == 200 and undone.json()["status"] == "referred"
     again = panels.client.post(f"/intake/duplicates/{suggestion}/undo", headers=sara)
     assert again.status_code == 409
+
+
+def test_the_agents_follow_up_list_links_triage_and_cases(panels: Panels) -> None:
+    code = voice_request(panels)
+    panels.as_user("ali")
+    page = panels.client.get("/agent").text
+    row = re.search(r"<tr><td>[^<]*</td><td dir=\"ltr\">[^<]*</td><td dir=\"ltr\">"
+                    r"<a href=\"([^\"]+)\">", page)
+    assert row is not None and row.group(1) == "/triage", page
+    assert "بررسی موضوع" in page and code.translate(str.maketrans(
+        "0123456789", "۰۱۲۳۴۵۶۷۸۹")) in page
+    assert 'href="/triage"' in page and 'href="/cases"' in page  # the top bar
