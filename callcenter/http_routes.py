@@ -11,6 +11,7 @@ from callcenter.agent_panel.http import router as agent_panel_router
 from callcenter.attachments.http import router as attachments_router
 from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
+from callcenter.casework.http import router as casework_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
 from callcenter.intake.http import router as intake_router
@@ -37,6 +38,7 @@ def routers() -> list[APIRouter]:
         agent_panel_router,
         supervisor_router,
         cases_router,
+        casework_router,
         intake_router,
         crm_router,
         followups_router,

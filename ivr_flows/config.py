@@ -33,6 +33,9 @@ class FlowConfig:
     greeting_offer_timeout: float = 3.0
     max_steps: int = 200
     """A flow stops after this many state transitions (a bug guard, never reached by a caller)."""
+    districts: tuple[int, ...] = ()
+    """The municipal districts a caller may key after the category (``neighbourhoods.yaml``);
+    empty skips the step. Key ``0`` is always "don't know"."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     """Aware "now", used when the queue did not say when the caller joined."""
 
@@ -41,5 +44,7 @@ class FlowConfig:
             raise ValueError("max_tries must be at least 1")
         if not 1 <= self.record_max_seconds <= 600:
             raise ValueError("record_max_seconds must be within 1..600")
+        if any(not 1 <= d <= 9 for d in self.districts):
+            raise ValueError("districts must be keys 1..9 (0 is \"don't know\")")
         if self.code_max_digits < 4:
             raise ValueError("code_max_digits must be at least 4")

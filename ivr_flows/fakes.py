@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from ivr_flows.ports import RequestSummary
+from ivr_flows.ports import KnownPlace, RequestSummary
 
 __all__ = [
     "Callback",
@@ -68,6 +68,8 @@ class FiledRequest:
     recording_path: str
     call_uniqueid: str
     summary: RequestSummary
+    district: int | None = None
+    neighbourhood_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class FakeBackend:
     callbacks: list[Callback] = field(default_factory=list)
     surveys: list[SurveyAnswer] = field(default_factory=list)
     next_serial: int = 140500001
+    places: dict[str, KnownPlace] = field(default_factory=dict)
+    """The neighbourhood each caller's earlier requests name (``known_place``)."""
 
     def _check(self, method: str) -> None:
         if method in self.fail:
@@ -156,6 +160,8 @@ class FakeBackend:
         category_number: int,
         recording_path: str,
         call_uniqueid: str,
+        district: int | None = None,
+        neighbourhood_code: str | None = None,
     ) -> RequestSummary:
         self._check("file_request")
         earlier = [f.summary for f in self.filed if f.phone == phone
@@ -167,10 +173,15 @@ class FakeBackend:
                                        category_number=category_number)
         self.filed.append(
             FiledRequest(
-                phone, caller_name, category_number, recording_path, call_uniqueid, summary
+                phone, caller_name, category_number, recording_path, call_uniqueid, summary,
+                district, neighbourhood_code,
             )
         )
         return summary
+
+    async def known_place(self, *, phone: str) -> KnownPlace | None:
+        self._check("known_place")
+        return self.places.get(phone)
 
     async def send_sms_code(self, *, phone: str, code: str) -> None:
         self._check("send_sms_code")

@@ -1,6 +1,11 @@
 """Menu 1: a new request by voice message, as a state machine.
 
-category -> record -> file -> read back (+ SMS) -> done.
+category -> place -> record -> file -> read back (+ SMS) -> done.
+
+The place step asks where the problem is: a caller whose earlier requests name one
+neighbourhood hears it and presses 1 to confirm (2 or nothing: the district menu);
+otherwise one key for the municipal district, ``0`` for "don't know". A caller who
+keys nothing there still records: the place is then left to triage.
 
 Once the caller has recorded, the request is theirs: a hangup during the
 recording or the read-back still files it and still sends the SMS, and only
@@ -16,19 +21,21 @@ from enum import StrEnum
 from ivr_flows.channel import ChannelHangup, RecordResult
 from ivr_flows.dialog import Dialog, Ending
 from ivr_flows.machine import run_machine
-from ivr_flows.ports import IvrBackend, RequestSummary
-from ivr_flows.prompts import Prompt
+from ivr_flows.ports import IvrBackend, KnownPlace, RequestSummary
+from ivr_flows.prompts import Prompt, hood_prompt
 
 __all__ = ["NewRequestFlow", "NewRequestState"]
 
 logger = logging.getLogger(__name__)
 
 CATEGORY_KEYS = "123456"
+DONT_KNOW_KEY = "0"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class NewRequestState(StrEnum):
     CATEGORY = "category"
+    PLACE = "place"
     RECORD = "record"
     FILE = "file"
     READ_BACK = "read_back"
@@ -46,6 +53,8 @@ class NewRequestFlow:
         self.can_queue = can_queue
         self.ending = Ending.HANGUP
         self.category: int | None = None
+        self.district: int | None = None
+        self.neighbourhood_code: str | None = None
         self.recording: RecordResult | None = None
         self.filed: RequestSummary | None = None
         self.caller_gone = False
@@ -56,6 +65,7 @@ class NewRequestFlow:
         self.trace = await run_machine(
             steps={
                 NewRequestState.CATEGORY: self.choose_category,
+                NewRequestState.PLACE: self.choose_place,
                 NewRequestState.RECORD: self.record,
                 NewRequestState.FILE: self.file,
                 NewRequestState.READ_BACK: self.read_back,
@@ -84,7 +94,39 @@ class NewRequestFlow:
             return NewRequestState.DONE
         self.category = int(key)
         await self.dialog.note_choice("category", key)
+        return NewRequestState.PLACE
+
+    async def choose_place(self) -> NewRequestState:
+        known = await self._known_place()
+        if known is not None:
+            await self.channel.play(Prompt.PLACE_KNOWN)
+            await self.channel.play(hood_prompt(known.neighbourhood_code))
+            key = await self.dialog.ask_key(Prompt.PLACE_CONFIRM, valid="12", step="place")
+            if key == "1":
+                self.neighbourhood_code, self.district = known.neighbourhood_code, known.district
+                await self.dialog.note_choice("place", key)
+                return NewRequestState.RECORD
+            if key == "2":
+                await self.dialog.note_choice("place", key)
+        districts = self.config.districts
+        if not districts:
+            return NewRequestState.RECORD
+        valid = "".join(str(d) for d in districts) + DONT_KNOW_KEY
+        key = await self.dialog.ask_key(Prompt.MENU_DISTRICTS, valid=valid, step="district")
+        if key is not None:
+            self.district = int(key) if key != DONT_KNOW_KEY else None
+            await self.dialog.note_choice("district", key)
         return NewRequestState.RECORD
+
+    async def _known_place(self) -> KnownPlace | None:
+        if not any(ch.isdigit() for ch in self.channel.caller):
+            return None
+        try:
+            return await self.backend.known_place(phone=self.channel.caller)
+        except Exception:  # never lose the caller over a hint
+            logger.exception("call %s: looking up the caller's place failed",
+                             self.channel.uniqueid)
+            return None
 
     async def record(self) -> NewRequestState:
         await self.channel.play(Prompt.RECORD_INSTRUCTIONS)
@@ -111,6 +153,8 @@ class NewRequestFlow:
                 category_number=self.category,
                 recording_path=f"{self.recording.path}.{self.config.record_format}",
                 call_uniqueid=self.channel.uniqueid,
+                district=self.district,
+                neighbourhood_code=self.neighbourhood_code,
             )
         except Exception:
             logger.exception("call %s: filing the request failed", self.channel.uniqueid)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["CodeValidator", "IvrBackend", "RequestSummary"]
+__all__ = ["CodeValidator", "IvrBackend", "KnownPlace", "RequestSummary"]
 
 CodeValidator = Callable[[str], bool]
 """Checks a typed tracking code's check digit (``callcenter.cases.tracking.is_valid_code``)."""
@@ -41,6 +41,15 @@ class RequestSummary:
     repeat: bool = False
 
 
+@dataclass(frozen=True)
+class KnownPlace:
+    """The one neighbourhood a caller's earlier requests name: offered for confirmation.
+    ``neighbourhood_code`` names the prompt ``hood-<code>``."""
+
+    neighbourhood_code: str
+    district: int
+
+
 @runtime_checkable
 class IvrBackend(Protocol):
     """The services the 137 flows call. Implementations must not block the loop."""
@@ -61,11 +70,19 @@ class IvrBackend(Protocol):
         category_number: int,
         recording_path: str,
         call_uniqueid: str,
+        district: int | None = None,
+        neighbourhood_code: str | None = None,
     ) -> RequestSummary:
         """File a request from channel ``phone`` in menu category 1..6, route it.
 
-        ``recording_path`` is the file Asterisk wrote (with extension).
+        ``recording_path`` is the file Asterisk wrote (with extension); ``district`` is
+        the key the caller pressed (``None``: did not know), ``neighbourhood_code`` the
+        earlier neighbourhood the caller confirmed.
         """
+        ...
+
+    async def known_place(self, *, phone: str) -> KnownPlace | None:
+        """The neighbourhood of the caller's earlier requests, when they name exactly one."""
         ...
 
     async def send_sms_code(self, *, phone: str, code: str) -> None:

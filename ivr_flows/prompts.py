@@ -52,6 +52,9 @@ class Prompt(StrEnum):
     TOO_MANY_TRIES = "too-many-tries"
     TECHNICAL_ERROR = "technical-error"
     MENU_CATEGORIES = "menu-categories"
+    MENU_DISTRICTS = "menu-districts"
+    PLACE_KNOWN = "place-known"
+    PLACE_CONFIRM = "place-confirm"
     RECORD_INSTRUCTIONS = "record-instructions"
     REQUEST_FILED = "request-filed"
     REQUEST_ADDED = "request-added"
@@ -76,6 +79,11 @@ class Prompt(StrEnum):
 def status_prompt(status: str) -> str:
     """The prompt that speaks a request status, e.g. ``status-in_progress``."""
     return f"status-{status}"
+
+
+def hood_prompt(neighbourhood_code: str) -> str:
+    """The prompt that speaks a neighbourhood, e.g. ``hood-fahadan``."""
+    return f"hood-{neighbourhood_code}"
 
 
 def dept_prompt(department_code: str) -> str:

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from callcenter.calls.queue_state import QueueView
 from callcenter.cases.exceptions import NoSuchRequest
@@ -31,7 +31,7 @@ from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import add_event, get_request_by_code, requests_for_phone
 from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import InvalidPhone, mask_phone
-from callcenter.citizens.services import get_or_create_citizen
+from callcenter.citizens.services import find_citizen, get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.db.engine import read_scope, session_scope
 from callcenter.followups.models import TaskKind
@@ -39,11 +39,11 @@ from callcenter.followups.services import create_task
 from callcenter.intake.services import IntakeResult
 from callcenter.messages.models import MessageKind
 from callcenter.reference.hours import Hours
-from callcenter.reference.models import Department
+from callcenter.reference.models import Department, Neighbourhood
 from callcenter.reference.services import category_by_digit
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from callcenter.sms.notify import queue_sms
-from ivr_flows.ports import RequestSummary
+from ivr_flows.ports import KnownPlace, RequestSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,14 +116,15 @@ class StoreIvrBackend:
 
     async def file_request(
         self, *, phone: str, caller_name: str, category_number: int, recording_path: str,
-        call_uniqueid: str,
+        call_uniqueid: str, district: int | None = None, neighbourhood_code: str | None = None,
     ) -> RequestSummary:
         def work(session: Session) -> RequestSummary:
             category = category_by_digit(session=session, digit=category_number)
             result = self._file_request(
                 session=session, phone=phone, channel="phone", category_code=category.code,
                 citizen_name=caller_name or None, recording_path=recording_path,
-                actor="ivr", linkedid=call_uniqueid,
+                actor="ivr", linkedid=call_uniqueid, district=district,
+                neighbourhood_code=neighbourhood_code,
             )
             request = result.request
             key = "repeat_contact" if result.repeat_of else "request_filed"
@@ -140,6 +141,27 @@ class StoreIvrBackend:
         summary = await self._in_session(work)
         log.info("IVR filed request %s for caller %s", summary.code, mask_phone(phone))
         return summary
+
+    async def known_place(self, *, phone: str) -> KnownPlace | None:
+        def work(session: Session) -> KnownPlace | None:
+            try:
+                citizen = find_citizen(session=session, phone=phone)
+            except InvalidPhone:
+                return None
+            if citizen is None:
+                return None
+            codes = session.exec(
+                select(CitizenRequest.neighbourhood_code).distinct()
+                .where(CitizenRequest.citizen_id == citizen.id)
+                .where(col(CitizenRequest.neighbourhood_code).is_not(None)).limit(2)
+            ).all()
+            if len(codes) != 1 or codes[0] is None:
+                return None
+            hood = session.get(Neighbourhood, codes[0])
+            return KnownPlace(neighbourhood_code=hood.code, district=hood.district
+                              ) if hood else None
+
+        return await self._in_session(work)
 
     async def send_sms_code(self, *, phone: str, code: str) -> None:
         """The SMS was queued with the request (``file_request``): send it now."""

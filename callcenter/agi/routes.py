@@ -17,6 +17,7 @@ from callcenter.agi.backend import StoreIvrBackend
 from callcenter.calls.queue_state import QueueView
 from callcenter.cases.tracking import is_valid_code
 from callcenter.reference.hours import Holidays, Hours
+from callcenter.reference.services import read_reference
 from callcenter.settings import Settings
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
 from ivr_flows.config import FlowConfig
@@ -29,6 +30,12 @@ def hours_of(settings: Settings) -> Hours:
                  closes=settings.closing_time,
                  holidays=Holidays.load(settings.holidays_file),
                  open_on_friday=settings.open_on_friday)
+
+
+def districts_of(settings: Settings) -> tuple[int, ...]:
+    """The municipal districts of ``neighbourhoods.yaml``: the keys of the district step."""
+    rows = read_reference(settings.reference_dir)["neighbourhoods"]
+    return tuple(sorted({int(row["district"]) for row in rows}))
 
 
 def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | None = None,
@@ -44,7 +51,8 @@ def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | 
                               wake_messages=wake_messages, assume_agents=assume_agents,
                               catalogue=catalogue or load_catalogue(settings.sms_messages_file),
                               runner=runner)
-    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir))
+    config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir),
+                        districts=districts_of(settings))
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
 
 

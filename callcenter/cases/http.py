@@ -20,6 +20,7 @@ from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import normalise_phone
 from callcenter.citizens.services import find_citizen
 from callcenter.http_types import MAX_PAGE
+from callcenter.intake.triage import change_status_checked
 
 
 class ErrorOut(BaseModel):
@@ -56,6 +57,11 @@ class CaseOut(BaseModel):
     deadline_at: datetime | None
     duplicate_of_id: int | None
     reporter_count: int
+    version: int
+    district: int | None
+    landmark: str | None
+    needs_triage: bool
+    triaged_at: datetime | None
 
 
 class EventOut(BaseModel):
@@ -95,6 +101,8 @@ class CaseCreate(BaseModel):
 class StatusChange(BaseModel):
     status: RequestStatus
     note: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="With it, a request changed since is a 409")
 
 
 def _out(session: Session, request: CitizenRequest) -> CaseOut:
@@ -106,7 +114,9 @@ def _out(session: Session, request: CitizenRequest) -> CaseOut:
         phone=citizen.phone if citizen else None, citizen_name=citizen.name if citizen else None,
         created_at=request.created_at, updated_at=request.updated_at,
         deadline_at=request.deadline_at, duplicate_of_id=request.duplicate_of_id,
-        reporter_count=request.reporter_count,
+        reporter_count=request.reporter_count, version=request.version,
+        district=request.district, landmark=request.landmark,
+        needs_triage=request.needs_triage, triaged_at=request.triaged_at,
     )
 
 
@@ -171,7 +181,11 @@ def create_case(body: CaseCreate, user: StaffUser, session: DbSession) -> CaseDe
 def update_status(code: str, body: StatusChange, user: StaffUser,
                   session: DbSession) -> CaseDetail:
     request = get_request_by_code(session=session, code=code)
-    change_status(session=session, request=request, to_status=body.status,
-                  actor=user.username, note=body.note)
+    if body.version is not None:
+        change_status_checked(session=session, request=request, version=body.version,
+                              to_status=body.status, actor=user.username, note=body.note)
+    else:
+        change_status(session=session, request=request, to_status=body.status,
+                      actor=user.username, note=body.note)
     session.flush()
     return _detail(session, request)

@@ -101,6 +101,15 @@ class CitizenRequest(RequestBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Where the problem is, as far as known: the municipal district the caller keyed in
+    # the IVR (the neighbourhood comes later, from triage), and a landmark/address line.
+    district: int | None = None
+    landmark: str | None = Field(default=None, max_length=300)
+    # When an agent completed triage (filed -> triaged is the triage time of the reports).
+    triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Bumped by every edit and status change: a form saved against an older version is
+    # refused (409), so two agents never overwrite each other.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class RequestCreate(RequestBase):

@@ -79,6 +79,7 @@ def create_request(
     actor: str = "system",
     call_id: int | None = None,
     citizen: Citizen | None = None,
+    district: int | None = None,
 ) -> CitizenRequest:
     """File a request for the citizen behind ``phone`` and refer it to its department
     (``citizen``: that citizen when the caller has already found it - not read again)."""
@@ -105,6 +106,7 @@ def create_request(
         status=RequestStatus.REFERRED,
         deadline_at=now + timedelta(hours=category.deadline_hours),
         needs_triage=needs_triage,
+        district=district,
         created_at=now,
         updated_at=now,
     ))
@@ -160,6 +162,7 @@ def change_status(
         )
     request.status = target
     request.updated_at = utcnow()
+    request.version = (request.version or 1) + 1
     if target == RequestStatus.RESOLVED:
         request.resolved_at = request.updated_at
     session.add(request)

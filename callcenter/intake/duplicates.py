@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestStatus
+from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestEvent, RequestStatus
 from callcenter.cases.services import add_event, change_status
 from callcenter.clock import utcnow
 from callcenter.intake.exceptions import NoSuchSuggestion, SuggestionDecided
 from callcenter.intake.models import DuplicateSuggestion, SuggestionState
+from callcenter.outbox.writer import OutboxKind, enqueue
 
 MAX_SUGGESTIONS = 5
 
@@ -116,3 +117,48 @@ def dismiss_duplicate(*, session: Session, suggestion_id: int, actor: str) -> No
     suggestion.state = SuggestionState.DISMISSED
     suggestion.decided_by, suggestion.decided_at = actor, utcnow()
     session.add(suggestion)
+
+
+def undo_duplicate(*, session: Session, suggestion_id: int, actor: str) -> CitizenRequest:
+    """A confirmation was wrong: the request gets back the status it had before, leaves
+    its original (whose ``reporter_count`` shrinks again); both histories say so, and
+    Shahrbin hears of the status. Returns the request."""
+    suggestion = session.get(DuplicateSuggestion, suggestion_id)
+    if suggestion is None:
+        raise NoSuchSuggestion("no duplicate suggestion with this id", id=suggestion_id)
+    request = session.get(CitizenRequest, suggestion.request_id)
+    if (suggestion.state != SuggestionState.CONFIRMED or request is None
+            or request.status != RequestStatus.DUPLICATE or request.duplicate_of_id is None):
+        raise SuggestionDecided("only a confirmed duplicate can be undone", id=suggestion_id,
+                                state=suggestion.state)
+    original = session.get(CitizenRequest, request.duplicate_of_id)
+    marked = session.exec(
+        select(RequestEvent).where(RequestEvent.request_id == request.id)
+        .where(RequestEvent.kind == "status")
+        .where(RequestEvent.to_status == RequestStatus.DUPLICATE)
+        .order_by(col(RequestEvent.id).desc())
+    ).first()
+    back = RequestStatus(marked.from_status) if marked and marked.from_status else (
+        RequestStatus.REFERRED)
+    now = utcnow()
+    request.status, request.duplicate_of_id, request.updated_at = back, None, now
+    request.version = (request.version or 1) + 1
+    add_event(session=session, request=request, kind="status", actor=actor,
+              from_status=RequestStatus.DUPLICATE, to_status=back,
+              note="duplicate undone", data={"undo_duplicate": suggestion_id})
+    if original is not None:
+        original.reporter_count = max(1, original.reporter_count - request.reporter_count)
+        original.updated_at = now
+        add_event(session=session, request=original, kind="duplicate_unlinked", actor=actor,
+                  note=f"{request.tracking_code} is not a duplicate after all",
+                  data={"duplicate": request.tracking_code,
+                        "reporter_count": original.reporter_count})
+        session.add(original)
+    suggestion.state, suggestion.decided_by, suggestion.decided_at = (
+        SuggestionState.DISMISSED, actor, now)
+    session.add_all([request, suggestion])
+    session.flush()
+    enqueue(session=session, request=request, kind=OutboxKind.STATUS,
+            extra={"actor": actor, "note": "duplicate undone"})
+    session.flush()
+    return request

@@ -11,7 +11,12 @@ from callcenter.auth.deps import StaffUser, SupervisorUser
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
 from callcenter.http_types import RowIdPath
-from callcenter.intake.duplicates import confirm_duplicate, dismiss_duplicate, open_suggestions
+from callcenter.intake.duplicates import (
+    confirm_duplicate,
+    dismiss_duplicate,
+    open_suggestions,
+    undo_duplicate,
+)
 from callcenter.intake.models import SuggestionPublic
 
 router = APIRouter(prefix="/intake", tags=["intake"])
@@ -55,3 +60,17 @@ async def dismiss(services: AppServices, suggestion_id: RowIdPath, user: StaffUs
 
     await asyncio.to_thread(work)
     return {"dismissed": suggestion_id}
+
+
+@router.post("/duplicates/{suggestion_id}/undo")
+async def undo(services: AppServices, suggestion_id: RowIdPath, user: SupervisorUser
+               ) -> dict[str, Any]:
+    """Undo a confirmed duplicate: the request is back on its own (supervisors, as for
+    confirming)."""
+    def work() -> dict[str, Any]:
+        with session_scope(services.engine) as session:
+            request = undo_duplicate(session=session, suggestion_id=suggestion_id,
+                                     actor=f"user:{user.username}")
+            return {"request": request.tracking_code, "status": request.status}
+
+    return await asyncio.to_thread(work)

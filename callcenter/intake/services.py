@@ -27,6 +27,7 @@ from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
 from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.intake.models import DuplicateSuggestion
+from callcenter.intake.triage import queue_for_triage
 from callcenter.outbox.writer import OutboxKind, enqueue
 from callcenter.reference.models import Neighbourhood
 from callcenter.reference.services import get_category
@@ -58,6 +59,7 @@ def file_request(
     needs_triage: bool = False,
     duplicate_window: timedelta = timedelta(hours=72),
     phone_verified: bool = True,
+    district: int | None = None,
 ) -> IntakeResult:
     """File a citizen's report from any channel, or link it to their open request.
 
@@ -101,9 +103,11 @@ def file_request(
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
         needs_triage=needs_triage, actor=actor, call_id=call_id, citizen=citizen,
+        district=district,
     )
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)
-    with session.no_autoflush:  # the history, outbox and suggestions go in one flush below
+    with session.no_autoflush:  # the history, outbox, triage and suggestions: one flush below
+        queue_for_triage(session=session, request=request)
         suggestions = suggest_duplicates(session=session, request=request,
                                          window=duplicate_window)
     if open_one is not None:  # unverified: the same citizen's open request, for a person

@@ -21,6 +21,7 @@ class OutboxKind:
     CREATED = "request_created"
     CONTACT = "request_contact"
     STATUS = "status_changed"
+    UPDATED = "request_updated"
 
 
 def request_payload(request: OutboxSubject) -> dict[str, Any]:
@@ -34,6 +35,8 @@ def request_payload(request: OutboxSubject) -> dict[str, Any]:
         "category_code": request.category_code,
         "department_code": request.department_code,
         "neighbourhood_code": request.neighbourhood_code,
+        "district": request.district,
+        "landmark": request.landmark,
         "description": request.description,
         "status": request.status,
         "reporter_count": request.reporter_count,

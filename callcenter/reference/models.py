@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -18,6 +19,8 @@ class Category(SQLModel, table=True):
     name_en: str
     department_code: str = Field(foreign_key="department.code", max_length=40)
     deadline_hours: int = Field(gt=0)
+    # Words that file an SMS in this category (Persian and English, categories.yaml).
+    keywords: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Neighbourhood(SQLModel, table=True):

@@ -56,6 +56,7 @@ def sync_reference(*, session: Session, directory: Path | None = None) -> None:
                 name_en=row["en"],
                 department_code=row["department"],
                 deadline_hours=int(row["deadline_hours"]),
+                keywords=[str(word) for word in row.get("keywords") or []],
             )
         )
     for row in data["neighbourhoods"]:

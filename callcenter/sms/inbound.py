@@ -2,7 +2,8 @@
 
 Order: replay (same MessageSid: the stored reply again, nothing changes) → opt-out
 ("لغو"/STOP) → a digit 1-5 (survey answer) → a tracking code (status reply) → anything
-else files a request (channel sms, category other, flagged for triage).
+else files a request (channel sms): in the category whose keywords the text names
+(``intake.classify``), or as "other" flagged for triage.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from callcenter.cases.services import get_request_by_code
 from callcenter.cases.tracking import CODE_LENGTH, normalise_code
 from callcenter.citizens.phone import normalise_phone
 from callcenter.citizens.services import get_or_create_citizen, set_opt_out
+from callcenter.intake.classify import classify_sms
 from callcenter.intake.services import file_request
 from callcenter.reference.models import Department
 from callcenter.sms.messages import SmsCatalogue
@@ -103,8 +105,10 @@ def _decide(*, session: Session, phone: str, text: str, raw: str, catalogue: Sms
             "status_reply", code=request.tracking_code,
             status=catalogue.status_label(request.status),
             department=department.name_fa if department else request.department_code))
-    result = file_request(session=session, phone=phone, channel="sms", category_code="other",
-                          description=raw.strip(), needs_triage=True, actor="sms",
+    category = classify_sms(session=session, text=text)
+    result = file_request(session=session, phone=phone, channel="sms",
+                          category_code=category or "other", description=raw.strip(),
+                          needs_triage=category is None, actor="sms",
                           duplicate_window=timedelta(hours=window))
     key = "repeat_contact" if result.repeat_of else "request_filed"
     return InboundOutcome(kind="repeat" if result.repeat_of else "filed",

@@ -24,6 +24,7 @@ from support.sipp import Audio, AwaitHangup, Digits, Hangup, Pause, SippRunner
 
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest
+from callcenter.cases.services import change_status
 from callcenter.cases.tracking import is_valid_code
 from callcenter.citizens.models import Citizen
 from callcenter.db.engine import session_scope
@@ -42,6 +43,7 @@ INVALID_CODE = 6.0  # invalid-code.wav is 5.4 s
 INVALID_CHOICE = 3.8  # invalid-choice.wav is 3.3 s
 PLEASE_HOLD = 6.9  # please-hold.wav, played before Queue()
 AMI_SETTLE = 0.5
+PLACE_KNOWN = 5.0  # place-known.wav + hood-<code>.wav are played before place-confirm
 
 
 def played_digits(pbx: SandboxPbx, since: float) -> list[str]:
@@ -61,12 +63,13 @@ def played_digits(pbx: SandboxPbx, since: float) -> list[str]:
 async def test_new_request_by_voice(
     bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx, ami: AmiClient
 ) -> None:
-    """1 (new request) -> 3 (parks) -> speak after the beep -> # -> hear the code."""
+    """1 (new request) -> 3 (parks) -> 4 (district four) -> speak after the beep -> # ->
+    hear the code; the request keeps the district and waits for triage."""
     started = time.time()
     citizen = await sipp.citizen(
         callers=["09131234567"],
         steps=[Pause(GREETING + NO_AGENTS), Digits("1"), Pause(1.5), Digits("3"),
-               Pause(14.5), Audio(), Digits("#"), AwaitHangup(45)],
+               Pause(1.5), Digits("4"), Pause(14.5), Audio(), Digits("#"), AwaitHangup(45)],
         max_seconds=90,
     )
     result = await citizen.wait()
@@ -97,7 +100,44 @@ async def test_new_request_by_voice(
         select(Call).where(Call.caller == "09131234567").where(Call.source == "ami")).first())
     assert call.outcome == "ivr_only"
     assert call.request_id == request.id
-    assert call.ivr_path and "menu:1" in call.ivr_path and "category:3" in call.ivr_path
+    assert call.ivr_path and "menu:1>category:3>district:4>recorded" in call.ivr_path
+    assert request.district == 4 and request.neighbourhood_code is None
+    triage = bridge.query(lambda s: s.exec(
+        select(Task).where(Task.request_id == request.id).where(Task.kind == "triage")).first())
+    assert triage is not None and triage.state == "pending"
+    assert in_sequence(prompts_played(pbx, started, "09131234567"),
+                       "menu-categories", "menu-districts", "record-instructions")
+
+
+async def test_new_request_confirms_the_earlier_neighbourhood(
+    bridge: Bridge, sipp: SippRunner, pbx: SandboxPbx
+) -> None:
+    """A caller whose earlier request was in Safaieh hears it after the category and
+    presses 1: the new request is filed there (district 2), no district menu. (The earlier
+    one is resolved, so the greeting does not read it out first.)"""
+    with Session(bridge.engine) as session:
+        earlier = file_request(session=session, phone="09137777777", channel="web",
+                               category_code="parks", neighbourhood_code="safaieh").request
+        change_status(session=session, request=earlier, to_status="resolved", actor="test")
+        session.commit()
+    started = time.time()
+    citizen = await sipp.citizen(
+        callers=["09137777777"],
+        steps=[Pause(GREETING + NO_AGENTS), Digits("1"), Pause(1.5), Digits("1"),
+               Pause(PLACE_KNOWN), Digits("1"), Pause(14.5), Audio(), Digits("#"),
+               AwaitHangup(45)],
+        max_seconds=90,
+    )
+    result = await citizen.wait()
+    assert result.ok, result.describe()
+    request = bridge.wait_for(lambda s: s.exec(
+        select(CitizenRequest).where(CitizenRequest.channel == "phone")).first(), seconds=10)
+    assert (request.category_code, request.neighbourhood_code, request.district) == (
+        "waste", "safaieh", 2)
+    played = prompts_played(pbx, started, "09137777777")
+    assert in_sequence(played, "menu-categories", "place-known", "hood-safaieh",
+                       "place-confirm", "record-instructions"), played
+    assert "menu-districts" not in played
 
 
 def assert_recording_served(bridge: Bridge, code: str, wrote: bytes) -> None:

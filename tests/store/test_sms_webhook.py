@@ -65,19 +65,44 @@ def _counts(engine: Engine) -> tuple[int, int, int]:
 async def test_text_files_an_sms_request_for_triage_and_replies_with_the_code(
     client: Client, engine: Engine
 ) -> None:
-    """Tried: a signed Persian message; expect 200 TwiML with the tracking code in Persian
-    digits, one request channel sms / category other / needs_triage, in and out logged."""
-    resp = await _post(client, _sms("لامپ کوچه ما سوخته است"))
+    """Tried: a signed Persian message naming no category's words; expect 200 TwiML with
+    the tracking code in Persian digits, one request channel sms / category other /
+    needs_triage with its triage task, in and out logged."""
+    resp = await _post(client, _sms("لطفا یکی با من تماس بگیرد"))
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/xml")
     with Session(engine) as s:
         [request] = s.exec(select(CitizenRequest)).all()
         assert (request.channel, request.category_code, request.needs_triage) == (
             "sms", "other", True)
-        assert request.description == "لامپ کوچه ما سوخته است"
+        assert request.description == "لطفا یکی با من تماس بگیرد"
+        [task] = s.exec(select(Task).where(Task.kind == TaskKind.TRIAGE)).all()
+        assert task.request_id == request.id
         code_fa = request.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
         assert code_fa in resp.text
         directions = sorted(m.direction for m in s.exec(select(SmsMessage)).all())
         assert directions == ["in", "out"]
+
+
+@pytest.mark.parametrize(("body", "category"), [
+    ("لامپ کوچه ما سوخته است", "traffic"),
+    ("زباله‌ها سه روز است جمع نشده", "waste"),
+    ("The streetlight on our road is broken", "traffic"),
+    ("Fallen TREES in the park", "parks"),
+])
+async def test_text_naming_a_category_is_filed_there_with_the_code(
+    client: Client, engine: Engine, body: str, category: str
+) -> None:
+    """Tried: messages naming one category's keywords (Persian with suffixes, English in
+    any case); expect that category, its department, no triage, the code in the reply."""
+    resp = await _post(client, _sms(body))
+    assert resp.status_code == 200
+    with Session(engine) as s:
+        [request] = s.exec(select(CitizenRequest)).all()
+        assert (request.category_code, request.needs_triage) == (category, False)
+        assert request.department_code == category
+        code_fa = request.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+        assert code_fa in resp.text
+        assert s.exec(select(Task).where(Task.kind == TaskKind.TRIAGE)).all() == []
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", "forged"])
@@ -222,7 +247,8 @@ async def test_message_sids_are_kept_whole(client: Client, engine: Engine) -> No
     overflowed the 64-character column (a 500)."""
     first, second = "SM" + "a" * 58 + "0123456789", "SM" + "a" * 58 + "9876543210"
     for sid in (first, second):
-        resp = await _post(client, _sms("چاله در خیابان", sid=sid))
+        # text no keyword classifies: each message is its own request (rule 1 needs one)
+        resp = await _post(client, _sms("لطفا پیگیری کنید", sid=sid))
         assert resp.status_code == 200, resp.text
     with Session(engine) as s:
         sids = {m.twilio_sid for m in s.exec(select(SmsMessage)).all()}

@@ -11,6 +11,7 @@ from ivr_flows.prompts import (
     CatalogueEntry,
     Prompt,
     dept_prompt,
+    hood_prompt,
     load_catalogue,
     missing_prompts,
     status_prompt,
@@ -44,6 +45,13 @@ def test_every_reference_department_has_a_prompt(ids: set[str]) -> None:
     codes = [d["code"] for d in data["departments"]]
     assert codes, "no departments in config/reference"
     assert {dept_prompt(code) for code in codes} - ids == set()
+
+
+def test_every_reference_neighbourhood_has_a_prompt(ids: set[str]) -> None:
+    data = yaml.safe_load((REPO / "config/reference/neighbourhoods.yaml").read_text("utf-8"))
+    codes = [n["code"] for n in data["neighbourhoods"]]
+    assert codes, "no neighbourhoods in config/reference"
+    assert {hood_prompt(code) for code in codes} - ids == set()
 
 
 def test_spoken_prompts_have_persian_and_english() -> None:

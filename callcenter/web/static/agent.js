@@ -38,7 +38,9 @@
   const requestRow = (r, withDept) => {
     const status = el("td", {}, el("span", { class: "badge status-" + r.status }, t("status_" + r.status)));
     const code = el("td", { dir: "ltr" }, el("a", { href: "#", class: "code", onclick: (e) => {
-      e.preventDefault(); pickExisting(r.tracking_code); } }, num(r.tracking_code)));
+      e.preventDefault(); pickExisting(r.tracking_code); } }, num(r.tracking_code)),
+      " ", el("a", { href: "/cases/" + encodeURIComponent(r.tracking_code), class: "case-link",
+                     target: "_blank", rel: "noopener" }, t("open_case")));
     const files = el("td", {}, ...(r.attachments || []).map((a) => a.url
       ? el("a", { href: a.url, target: "_blank", rel: "noopener", class: "attachment" }, t("photo") + " ")
       : el("span", { dir: "ltr", class: "attachment", title: t("location") },

@@ -1,0 +1,1 @@
+"""Case page, case search and triage view (issue 16)."""
