@@ -22,8 +22,10 @@ from callcenter.sms.service import SmsTransportError
 
 
 class Clock:
+    """Starts a second after now (what ``queue_sms`` stamps), then moves by hand."""
+
     def __init__(self) -> None:
-        self.now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
 
     def __call__(self) -> datetime:
         return self.now
@@ -159,7 +161,6 @@ def test_a_dedupe_key_queues_one_message(engine: Engine) -> None:
 
 def test_health_shows_the_backlog_and_a_stalled_sender(engine: Engine) -> None:
     clock = Clock()
-    clock.now = datetime.now(UTC)
     for _ in range(3):
         queue(engine)
     sender = delivery(engine, FlakyTransport(99), clock)
@@ -169,7 +170,7 @@ def test_health_shows_the_backlog_and_a_stalled_sender(engine: Engine) -> None:
     assert health["state"] == "running" and health["backlog"] == 3
     with session_scope(engine) as session:  # the oldest has waited 10 minutes
         for message in session.exec(select(CitizenMessage)).all():
-            message.created_at = clock.now - timedelta(minutes=10)
+            message.created_at = datetime.now(UTC) - timedelta(minutes=10)
             session.add(message)
     asyncio.run(sender.deliver_due())
     stalled = part.health()
