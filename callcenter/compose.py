@@ -224,7 +224,7 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
         return None
     runner = FollowupRunner(
         engine=services.engine, config=RunnerConfig.from_settings(settings),
-        policy=policy_from_settings(settings), sms=services.sms.service,
+        policy=policy_from_settings(settings), sms=services.sms.service, durable_sms=True,
         actions=services.ami_actions, queue_state=services.queue_state,
     )
     install_job(scheduler=scheduler, runner=runner,

@@ -19,10 +19,12 @@ from callcenter.backoff import backoff_delay
 from callcenter.digits import persian_digits
 from callcenter.followups.callbacks import place_callback
 from callcenter.followups.models import ContactChannel, ContactDecision, Task, TaskKind, TaskState
-from callcenter.followups.steps import TaskSteps, dial_number
-from callcenter.followups.store import TaskView, finish
+from callcenter.followups.steps import LostClaim, TaskSteps, dial_number
+from callcenter.followups.store import TaskView, finish, record_contact
 from callcenter.followups.surveys import survey_key
+from callcenter.messages.models import MessageKind
 from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
+from callcenter.sms.notify import queue_sms
 
 SURVEY_SMS_TEXT = ("سامانه ۱۳۷ شهرداری یزد: درخواست {code} رسیدگی شد. از ۱ تا ۵ چه نمره‌ای "
                    "می‌دهید؟ فقط یک رقم بفرستید.")
@@ -57,6 +59,9 @@ class Channels(TaskSteps):
                 return await self._sms_sent(view, view.result, recovered=found)
             if found == "none":  # it never left: this attempt's number is reused
                 attempts -= 1
+        if self.e.durable_sms:
+            stop = await self.gate(view, channel=ContactChannel.SMS, is_survey=True)
+            return stop or await self._queue_survey_sms(view, attempts)
         if self.e.sms is None:
             return await self.escalate(view, reason="no-sms-service")
         stop = await self.gate(view, channel=ContactChannel.SMS, is_survey=True)
@@ -79,6 +84,32 @@ class Channels(TaskSteps):
             return "retry"
         await self._finish(view, TaskState.CLAIMED, contact=contact)
         return await self.escalate(view, reason="sms-failed")
+
+    async def _queue_survey_sms(self, view: TaskView, attempts: int) -> str:
+        """The survey SMS as a durable citizen message, queued in the transaction that
+        moves the task to waiting (one commit: no crash window, no second copy; the
+        message delivery retries it). No reply in the window escalates as usual."""
+        now = self.e.clock()
+        assert view.phone is not None and view.request_code is not None
+        phone, code = view.phone, view.request_code
+
+        def work(session: Session) -> bool:
+            if not finish(session=session, task_id=view.id, owner=self.e.owner, now=now,
+                          state=TaskState.WAITING, attempts=attempts + 1,
+                          due_at=now + self.e.config.reply_window,
+                          result={**view.result, "phase": "sms_sent", "queued": True}):
+                return False
+            record_contact(session=session, task_id=view.id, citizen_id=view.citizen_id,
+                           channel=ContactChannel.SMS, decision=ContactDecision.SENT,
+                           reason="queued", now=now)
+            queue_sms(session=session, to=phone, body=survey_sms_text(code),
+                      kind=MessageKind.SURVEY, request_id=view.request_id,
+                      dedupe_key=f"survey:{view.id}:{attempts + 1}")
+            return True
+
+        if not await self.e.db(work):
+            raise LostClaim(view.id)
+        return "queued"
 
     async def _sms_sent(self, view: TaskView, result: dict[str, Any], *,
                         recovered: str | None) -> str:

@@ -48,6 +48,7 @@ class RunnerContext(Protocol):
     config: RunnerConfig
     policy: ContactPolicy
     sms: SurveySms | None
+    durable_sms: bool  # survey SMS queued as citizen messages (``serve``), not sent here
     actions: Originator | None
     queue_state: QueueView | None
     clock: Callable[[], datetime]

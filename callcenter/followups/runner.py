@@ -78,12 +78,17 @@ class FollowupRunner:
         sms: SurveySms | None = None, actions: Originator | None = None,
         queue_state: QueueView | None = None,
         clock: Callable[[], datetime] = utcnow, owner: str | None = None,
+        durable_sms: bool = False,
     ) -> None:
+        """``durable_sms``: the survey SMS is queued as a citizen message in the task's
+        transaction and sent by the message delivery (``serve``); otherwise ``sms``
+        sends it here, with the intent/recovery steps below."""
 
         self.engine = engine
         self.config = config
         self.policy = policy
         self.sms = sms
+        self.durable_sms = durable_sms
         self.actions = actions
         self.queue_state = queue_state
         self.clock = clock

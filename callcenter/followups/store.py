@@ -1,12 +1,8 @@
 """The engine's store work: claim due tasks, read what a send needs, record outcomes.
 
-Claiming is what keeps several instances from sending the same follow-up twice:
-
-* PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` hands each instance different rows,
-  then the claim is written in the same transaction.
-* SQLite (and PostgreSQL too, as a second guard): every claim is one conditional
-  ``UPDATE ... WHERE id = :id AND <still due>``; only the instance whose UPDATE changed
-  the row owns it. SQLite serialises writers, so the loser's UPDATE sees the new state.
+Claiming is what keeps several instances from sending the same follow-up twice
+(``db/claiming.claim_rows``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
+``UPDATE ... WHERE <still due>`` everywhere).
 
 A claim is a lease (``claimed_by``/``claimed_until``): a crashed instance's tasks become
 claimable again when the lease runs out, and ``finish`` refuses to write a task whose
@@ -26,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest
 from callcenter.citizens.models import Citizen
+from callcenter.db.claiming import claim_rows
 from callcenter.followups.models import (
     ContactAttempt,
     ContactDecision,
@@ -52,20 +49,11 @@ def claim_due(
     """Claim up to ``limit`` due tasks of ``kinds`` for ``owner``; commits; their ids."""
     if not kinds or limit <= 0:
         return []
-    query = (select(Task.id).where(col(Task.kind).in_(list(kinds))).where(_due(now))
-             .order_by(col(Task.due_at), col(Task.id)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    candidates = [task_id for task_id in session.exec(query).all() if task_id is not None]
-    claimed: list[int] = []
-    for task_id in candidates:
-        result = session.execute(
-            update(Task).where(col(Task.id) == task_id).where(_due(now))
-            .values(state=TaskState.CLAIMED, claimed_by=owner, claimed_until=now + lease,
-                    updated_at=now)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(task_id)
+    claimed = claim_rows(
+        session=session, table=Task, due=and_(col(Task.kind).in_(list(kinds)), _due(now)),
+        order_by=[col(Task.due_at), col(Task.id)], limit=limit,
+        values={"state": TaskState.CLAIMED, "claimed_by": owner,
+                "claimed_until": now + lease, "updated_at": now})
     session.commit()
     return claimed
 

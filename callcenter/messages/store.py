@@ -1,6 +1,6 @@
 """The delivery's store work: claim due messages, record each outcome, count the backlog.
 
-Claiming as the follow-up engine does (``followups/store.py``): on PostgreSQL
+Claiming as the follow-up engine does (``db/claiming.claim_rows``): on PostgreSQL
 ``FOR UPDATE SKIP LOCKED`` hands each sender different rows; everywhere, each claim is a
 conditional ``UPDATE ... WHERE <still due>`` (SQLite serialises writers, so only one
 sender's UPDATE changes the row). A claim is a lease: a sender that died mid-round leaves
@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from callcenter.db.claiming import claim_rows
 from callcenter.messages.models import CitizenMessage, MessageState
 
 
@@ -49,20 +50,14 @@ def claim_due(*, session: Session, owner: str, now: datetime, lease: timedelta,
     """Claim up to ``limit`` due messages on ``channels`` for ``owner``; commits."""
     if not channels or limit <= 0:
         return []
-    query = (select(CitizenMessage.id).where(col(CitizenMessage.channel).in_(list(channels)))
-             .where(_due(now)).order_by(col(CitizenMessage.next_attempt_at),
-                                        col(CitizenMessage.id)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = [i for i in session.exec(query).all() if i is not None]
+    ids = claim_rows(
+        session=session, table=CitizenMessage,
+        due=and_(col(CitizenMessage.channel).in_(list(channels)), _due(now)),
+        order_by=[col(CitizenMessage.next_attempt_at), col(CitizenMessage.id)], limit=limit,
+        values={"state": MessageState.CLAIMED, "claimed_by": owner,
+                "claimed_until": now + lease})
     claimed: list[ClaimedMessage] = []
     for message_id in ids:
-        result = session.execute(
-            update(CitizenMessage).where(col(CitizenMessage.id) == message_id)
-            .where(_due(now)).values(state=MessageState.CLAIMED, claimed_by=owner,
-                                     claimed_until=now + lease))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            continue
         row = session.get(CitizenMessage, message_id)
         assert row is not None
         session.refresh(row)

@@ -4,6 +4,7 @@ delivery (claiming, retries with backoff, permanent failures, leases, the backlo
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,8 +23,10 @@ from callcenter.sms.service import SmsTransportError
 
 
 class Clock:
+    """Starts a second after now (what ``queue_sms`` stamps), then moves by hand."""
+
     def __init__(self) -> None:
-        self.now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
 
     def __call__(self) -> datetime:
         return self.now
@@ -159,7 +162,6 @@ def test_a_dedupe_key_queues_one_message(engine: Engine) -> None:
 
 def test_health_shows_the_backlog_and_a_stalled_sender(engine: Engine) -> None:
     clock = Clock()
-    clock.now = datetime.now(UTC)
     for _ in range(3):
         queue(engine)
     sender = delivery(engine, FlakyTransport(99), clock)
@@ -169,10 +171,51 @@ def test_health_shows_the_backlog_and_a_stalled_sender(engine: Engine) -> None:
     assert health["state"] == "running" and health["backlog"] == 3
     with session_scope(engine) as session:  # the oldest has waited 10 minutes
         for message in session.exec(select(CitizenMessage)).all():
-            message.created_at = clock.now - timedelta(minutes=10)
+            message.created_at = datetime.now(UTC) - timedelta(minutes=10)
             session.add(message)
     asyncio.run(sender.deliver_due())
     stalled = part.health()
     assert stalled["state"] == "stalled" and stalled["oldest_waiting_seconds"] >= 600
     assert MessagesPart(delivery=None).health() == {"state": "disabled"}
     assert row(engine, 1).state in (MessageState.PENDING, MessageState.CLAIMED)
+
+
+def test_the_running_part_sends_on_wake_and_shows_a_hung_round(engine: Engine) -> None:
+    """The loop of ``serve``: a message queued and woken leaves at once (the interval is
+    an hour); a send that never returns makes ``/health`` say stalled."""
+
+    class Hanging(FlakyTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.release = threading.Event()
+
+        def send_once(self, *, to: str, body: str) -> str:
+            self.release.wait(10)
+            return super().send_once(to=to, body=body)
+
+    async def scenario() -> None:
+        transport = FlakyTransport()
+        part = MessagesPart(delivery=delivery(engine, transport, Clock()),
+                            interval_seconds=3600, stall_seconds=0.2)
+        await part.start()
+        await asyncio.sleep(0.3)  # the first round ran (nothing due)
+        queue(engine)
+        part.wake()
+        for _ in range(100):
+            if transport.sent:
+                break
+            await asyncio.sleep(0.05)
+        assert len(transport.sent) == 1 and part.health()["state"] == "running"
+        await part.stop()
+        hanging = Hanging()
+        stuck = MessagesPart(delivery=delivery(engine, hanging, Clock(), owner="b"),
+                             interval_seconds=3600, stall_seconds=0.2)
+        queue(engine, body="second")
+        await stuck.start()
+        await asyncio.sleep(0.6)
+        health = stuck.health()
+        hanging.release.set()
+        await stuck.stop()
+        assert health["state"] == "stalled" and health["why"] == "a delivery round is hung"
+
+    asyncio.run(scenario())

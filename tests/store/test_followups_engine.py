@@ -537,3 +537,35 @@ async def test_escalating_twice_keeps_the_sms_task_update(engine: Engine, sessio
     assert sms.state == "waiting"
     assert (sms.result or {}).get("phase") == "escalated"
     assert (sms.result or {}).get("escalated") == "no-reply"
+
+
+async def test_a_durable_survey_sms_is_queued_with_the_task_and_sent_once(
+    engine: Engine, session: Session
+) -> None:
+    """Tried: the runner as ``serve`` builds it (``durable_sms``): the survey SMS is a
+    citizen message queued in the transaction that moves the task to waiting; the message
+    delivery sends it once; later passes queue nothing more."""
+    from support.messages import CapturingTransport, deliver_queued
+
+    from callcenter.messages.models import CitizenMessage
+
+    resolved_request(session)
+    clock = Clock(T0 + timedelta(minutes=30))
+    runner = FollowupRunner(engine=engine, config=CONFIG, policy=POLICY, sms=None,
+                            clock=clock, owner="test", durable_sms=True)
+    assert (await runner.run_due()).scheduled == 1
+    clock.now = T0 + timedelta(hours=1)
+    report = await runner.run_due()
+    assert report.outcomes == {"queued": 1}
+    [task] = tasks(session)
+    assert (task.state, task.attempts) == ("waiting", 1)
+    assert contacts(session) == [("sms", "sent", "queued")]
+    transport = CapturingTransport()
+    assert len((await deliver_queued(engine, transport)).sent) == 1
+    assert len((await deliver_queued(engine, transport)).sent) == 0
+    assert transport.sent[0][0] == "+989131234567" and "۱ تا ۵" in transport.sent[0][1]
+    clock.now += timedelta(hours=2)
+    await runner.run_due()
+    session.rollback()
+    [message] = session.exec(select(CitizenMessage)).all()
+    assert (message.kind, message.state) == ("survey", "sent")
