@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
+from callcenter.agent_history.recorder import AgentHistory
 from callcenter.agent_panel.hub import PanelHub
 from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
@@ -31,6 +32,7 @@ from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
+from callcenter.calls.events import AgentNoAnswer
 from callcenter.calls.queue_state import QueueState
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
@@ -41,6 +43,7 @@ from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.services import sync_reference
+from callcenter.reports.jobs import ReportJobs, install_monthly_job
 from callcenter.runtime import DatabasePart, Part, Runtime
 from callcenter.settings import Settings
 from callcenter.sms.build import build_sms
@@ -74,6 +77,8 @@ class Services:
     pools: WorkerPools
     panel_hub: PanelHub
     supervisor_hub: SupervisorHub
+    report_jobs: ReportJobs
+    agent_history: AgentHistory
     queue_state: QueueState | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
@@ -123,6 +128,8 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         pools=pools, panel_hub=panel_hub,
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
                                      board=panel_hub.board),
+        report_jobs=ReportJobs(engine=engine, settings=settings),
+        agent_history=_agent_history(engine, notifier, panel_hub),
     )
     if telephony:
         runtime.parts.extend(_telephony_parts(services))
@@ -151,7 +158,19 @@ def _telephony_parts(services: Services) -> list[Part]:
                               deliverer=shahrbin_deliverer(settings, engine, services.shahrbin)))
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
+    if settings.reports_monthly_enabled:
+        install_monthly_job(scheduler=scheduler.scheduler, jobs=services.report_jobs,
+                            interval_minutes=settings.reports_monthly_check_minutes)
     return parts
+
+
+def _agent_history(engine: Engine, notifier: Notifier, panel_hub: PanelHub) -> AgentHistory:
+    """The append-only agent state history, hooked where presence changes: the board's
+    every change and the tracker's unanswered rings."""
+    history = AgentHistory(engine)
+    panel_hub.board.listen(history.on_presence)
+    notifier.subscribe(AgentNoAnswer, history.on_no_answer)
+    return history
 
 
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from callcenter.agent_history.models import AgentStateEvent
 from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
@@ -12,6 +13,7 @@ from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.reports.models import ReportJob
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
 from crm_bridge.replay_guard import InboundEvent
@@ -19,6 +21,7 @@ from crm_bridge.replay_guard import InboundEvent
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentStateEvent",
     "Call",
     "Category",
     "Citizen",
@@ -29,6 +32,7 @@ __all__ = [
     "InboundEvent",
     "Neighbourhood",
     "OutboxItem",
+    "ReportJob",
     "RequestEvent",
     "SmsMessage",
     "StaffSession",

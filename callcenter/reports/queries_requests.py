@@ -1,7 +1,8 @@
 """SQL aggregates over requests and their history (``citizen_request``, ``request_event``).
 
 The cohort of a period is the requests *created* in it (``created_at`` in the period);
-backlog ageing is the open requests at ``now``. Definitions: ``docs/metrics.md``.
+backlog ageing is the requests open at the period's end (``now`` if sooner).
+Definitions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -129,11 +130,31 @@ def deadlines(*, session: Session, filters: ReportFilters) -> list[dict[str, Any
     return [dict(r._mapping) for r in session.execute(query)]
 
 
+def status_at(moment: datetime) -> Any:
+    """``(request_id, status)`` of every request as its history stood at ``moment``:
+    the ``to_status`` of its last line before then (filing writes ``new``)."""
+    ranked = select(
+        col(RequestEvent.request_id).label("request_id"),
+        col(RequestEvent.to_status).label("status"),
+        func.row_number().over(partition_by=col(RequestEvent.request_id),
+                               order_by=(col(RequestEvent.at).desc(),
+                                         col(RequestEvent.id).desc())).label("rn"),
+    ).where(col(RequestEvent.to_status).is_not(None), col(RequestEvent.at) < moment).subquery()
+    return select(ranked.c.request_id, ranked.c.status).where(ranked.c.rn == 1).subquery()
+
+
 def backlog_ageing(*, session: Session, filters: ReportFilters,
                    now: datetime) -> list[dict[str, Any]]:
-    """Open requests at ``now`` per department, by age since filing and past deadline."""
+    """Requests open at the period's end (or ``now`` when that is sooner) per department,
+    by age since filing at that moment and past deadline at that moment.
+
+    A period that has not ended reads the current status; an ended one reads each
+    request's status from its history as it stood at the period's end.
+    """
+    as_of = min(filters.period.end, now)
     created = col(CitizenRequest.created_at)
-    edges = [now - timedelta(days=days) for days in AGE_EDGES_DAYS]
+    edges = [as_of - timedelta(days=days) for days in AGE_EDGES_DAYS]
+    open_statuses = sorted(str(s) for s in OPEN_STATUSES)
     query = select(
         col(CitizenRequest.department_code).label("department"),
         func.count().label("open"),
@@ -141,10 +162,16 @@ def backlog_ageing(*, session: Session, filters: ReportFilters,
         count_if(and_(created <= edges[0], created > edges[1])).label("d1_3"),
         count_if(and_(created <= edges[1], created > edges[2])).label("d3_7"),
         count_if(created <= edges[2]).label("over_7d"),
-        count_if(col(CitizenRequest.deadline_at) < now).label("past_deadline"),
-    ).where(col(CitizenRequest.status).in_(sorted(str(s) for s in OPEN_STATUSES)),
-            *request_conditions(filters)).group_by(col(CitizenRequest.department_code)
-                                                   ).order_by(col(CitizenRequest.department_code))
+        count_if(col(CitizenRequest.deadline_at) < as_of).label("past_deadline"),
+    ).where(created < as_of, *request_conditions(filters))
+    if as_of >= now:
+        query = query.where(col(CitizenRequest.status).in_(open_statuses))
+    else:
+        then = status_at(as_of)
+        query = query.outerjoin(then, then.c.request_id == CitizenRequest.id).where(
+            func.coalesce(then.c.status, "new").in_(open_statuses))
+    query = query.group_by(col(CitizenRequest.department_code)).order_by(
+        col(CitizenRequest.department_code))
     return [dict(r._mapping) for r in session.execute(query)]
 
 
