@@ -13,7 +13,7 @@ from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
-from callcenter.reports.models import ReportJob
+from callcenter.reports.models import ReportJob, RequestDay, RollupMark
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
 from crm_bridge.replay_guard import InboundEvent
@@ -33,7 +33,9 @@ __all__ = [
     "Neighbourhood",
     "OutboxItem",
     "ReportJob",
+    "RequestDay",
     "RequestEvent",
+    "RollupMark",
     "SmsMessage",
     "StaffSession",
     "Task",

@@ -10,6 +10,7 @@ row with its progress, built on a worker thread of its own (never on the web's l
   that wake together one inserts, the other sees the row and leaves it; a builder that
   died leaves a lease that runs out, and the next wake takes over. The job runs on
   every wake (hourly), not only on the 1st: a server that was down on the 1st catches up.
+* The same wake refreshes the daily request roll-up (``rollups.refresh``).
 """
 
 from __future__ import annotations
@@ -175,12 +176,22 @@ class ReportJobs:
             return None
         return month
 
+    def hourly(self) -> None:
+        """Bring the daily roll-up up to yesterday, then build last month's PDF if no
+        instance has (the roll-up rebuild is idempotent: two instances may both run it)."""
+        from callcenter.reports.rollups import refresh
+
+        try:
+            refresh(self.engine, timezone=self.settings.timezone, now=self.clock())
+        except Exception:
+            log.exception("reports: the daily roll-up was not refreshed")
+        self.ensure_monthly()
+
     async def wake(self) -> None:
-        """The scheduler's job: ``ensure_monthly`` on the worker thread."""
+        """The scheduler's job: ``hourly`` on the worker thread."""
         import asyncio
 
-        future = asyncio.get_running_loop().run_in_executor(self._pool(), self.ensure_monthly)
-        await future
+        await asyncio.get_running_loop().run_in_executor(self._pool(), self.hourly)
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:

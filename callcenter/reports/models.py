@@ -48,3 +48,31 @@ class ReportJob(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RequestDay(SQLModel, table=True):
+    """Requests filed per local day x department x category x neighbourhood x channel:
+    the daily roll-up the request-volume and needs figures read for whole days
+    (``rollups.py``). ``day`` is the local day (``timezone`` of the mark) as days since
+    1970-01-01; ``neighbourhood_code`` ``""`` is "no neighbourhood"."""
+
+    __tablename__ = "report_request_day"
+
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    department_code: str = Field(primary_key=True, max_length=40)
+    category_code: str = Field(primary_key=True, max_length=40)
+    neighbourhood_code: str = Field(primary_key=True, max_length=60)
+    channel: str = Field(primary_key=True, sa_type=String(16))
+    requests: int
+
+
+class RollupMark(SQLModel, table=True):
+    """Which local days a roll-up holds: ``first_day`` .. ``through_day`` (included)."""
+
+    __tablename__ = "report_rollup_mark"
+
+    name: str = Field(primary_key=True, max_length=40)
+    timezone: str = Field(max_length=40)
+    first_day: int
+    through_day: int
+    built_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

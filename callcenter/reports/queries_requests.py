@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestEvent
 from callcenter.reference.models import Neighbourhood
+from callcenter.reports import rollups
 from callcenter.reports.filters import ReportFilters, request_conditions
 from callcenter.reports.sqlbits import (
     count_if,
@@ -48,7 +49,10 @@ def dimension(name: str) -> Any:
 def volume(*, session: Session, filters: ReportFilters, by: str,
            by_bucket: bool = True) -> list[tuple[Any, str, int]]:
     """``(bucket key, value, requests)`` per bucket and value of the dimension ``by``
-    (bucket key ``None`` for the whole period)."""
+    (bucket key ``None`` for the whole period); from the daily roll-up when it holds
+    every day of the period."""
+    if rollups.covers(session, filters):
+        return rollups.volume(session=session, filters=filters, by=by, by_bucket=by_bucket)
     key = time_key(filters, CitizenRequest.created_at) if by_bucket else literal(None)
     rows = select(key.label("b"), dimension(by).label("v")).where(*cohort(filters)).subquery()
     query = select(rows.c.b, rows.c.v, func.count()).group_by(rows.c.b, rows.c.v)

@@ -1,5 +1,6 @@
 """reports: report_job (background exports, monthly PDFs), agent_state_event (the
-append-only history of agent states)
+append-only history of agent states), report_request_day + report_rollup_mark (the
+daily request roll-up)
 
 Revision ID: 0007_i15b_reports
 Revises: 0006_sessions
@@ -56,9 +57,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_agent_state_event_at'), ['at'], unique=False)
         batch_op.create_index('ix_agent_state_event_extension_at', ['extension', 'at'],
                               unique=False)
+    op.create_table('report_request_day',
+    sa.Column('day', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('neighbourhood_code', sqlmodel.sql.sqltypes.AutoString(length=60),
+              nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('requests', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'department_code', 'category_code', 'neighbourhood_code',
+                            'channel')
+    )
+    op.create_table('report_rollup_mark',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('first_day', sa.Integer(), nullable=False),
+    sa.Column('through_day', sa.Integer(), nullable=False),
+    sa.Column('built_at', callcenter.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('report_rollup_mark')
+    op.drop_table('report_request_day')
     with op.batch_alter_table('agent_state_event', schema=None) as batch_op:
         batch_op.drop_index('ix_agent_state_event_extension_at')
         batch_op.drop_index(batch_op.f('ix_agent_state_event_at'))
