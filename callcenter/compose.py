@@ -131,6 +131,7 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         report_jobs=ReportJobs(engine=engine, settings=settings),
         agent_history=_agent_history(engine, notifier, panel_hub),
     )
+    runtime.parts.extend([services.report_jobs, services.agent_history])
     if telephony:
         runtime.parts.extend(_telephony_parts(services))
     return Composition(services=services, parts=runtime.parts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -25,13 +26,17 @@ log = logging.getLogger(__name__)
 
 class AgentHistory:
     """Append-only recorder; hook ``on_presence`` to a board, ``on_no_answer`` to the
-    notifier's ``AgentNoAnswer``."""
+    notifier's ``AgentNoAnswer``. A ``runtime.Part``: ``/health`` shows ``failing`` while
+    the last row could not be written."""
+
+    name = "agent_history"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-history")
         self._pending: list[Future[None]] = []
         self.errors = 0
+        self.last_failed = False
 
     def on_presence(self, presence: AgentPresence) -> None:
         self._append(AgentStateEvent(
@@ -54,8 +59,10 @@ class AgentHistory:
         try:
             with session_scope(self.engine) as session:
                 session.add(row)
+            self.last_failed = False
         except Exception:  # the history is a report's input: never break the call path
             self.errors += 1
+            self.last_failed = True
             log.exception("agent state history: a row was not written")
 
     def flush(self, timeout: float = 10.0) -> None:
@@ -66,3 +73,16 @@ class AgentHistory:
     def close(self) -> None:
         self.flush()
         self._executor.shutdown(wait=True)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self.flush)
+
+    def health(self) -> dict[str, Any]:
+        queued = sum(1 for f in self._pending if not f.done())
+        return {"state": "failing" if self.last_failed else "running", "errors": self.errors,
+                "queued": queued}

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -43,6 +43,7 @@ from callcenter.reports.services import build_report
 from callcenter.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MONTHLY_JOB_ID = "reports-monthly"
 EXPORT_NAME = re.compile(r"export-[0-9a-f]{32}\.(csv|xlsx)")
@@ -57,7 +58,10 @@ def previous_month(now: datetime, timezone: str) -> str:
 
 
 class ReportJobs:
-    """Creates, claims, runs and reads report jobs; one worker thread per process."""
+    """Creates, claims, runs and reads report jobs; one worker thread per process. A
+    ``runtime.Part``: ``/health`` shows it ``stalled`` when a job runs past its lease."""
+
+    name = "report_jobs"
 
     def __init__(self, *, engine: Engine, settings: Settings, owner: str | None = None,
                  clock: Callable[[], datetime] = utcnow,
@@ -69,6 +73,7 @@ class ReportJobs:
         self.lease = lease
         self._executor: ThreadPoolExecutor | None = None
         self.futures: dict[str, Future[None]] = {}
+        self._started: dict[Future[Any], float] = {}
 
     @property
     def folder(self) -> Path:
@@ -95,7 +100,14 @@ class ReportJobs:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-jobs")
         self.futures = {k: f for k, f in self.futures.items() if not f.done()}
-        self.futures[key] = self._executor.submit(work, key)
+        self.futures[key] = self._track(self._executor.submit(work, key))
+
+    def _track(self, future: Future[T]) -> Future[T]:
+        import time
+
+        self._started = {f: t for f, t in self._started.items() if not f.done()}
+        self._started[future] = time.monotonic()
+        return future
 
     def run_export(self, key: str) -> None:
         """Claim the export ``key`` and build its file (on the worker thread)."""
@@ -191,7 +203,7 @@ class ReportJobs:
         """The scheduler's job: ``hourly`` on the worker thread."""
         import asyncio
 
-        await asyncio.get_running_loop().run_in_executor(self._pool(), self.hourly)
+        await asyncio.wrap_future(self._track(self._pool().submit(self.hourly)))
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -255,6 +267,24 @@ class ReportJobs:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Take no new job; a running one finishes (its row says so) or, cut by the
+        process's end, is taken over when its lease runs out."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def health(self) -> dict[str, Any]:
+        import time
+
+        running = [t for f, t in self._started.items() if not f.done()]
+        oldest = max((time.monotonic() - t for t in running), default=0.0)
+        return {"state": "stalled" if oldest > self.lease.total_seconds() else "running",
+                "jobs": len(running), "oldest_job_seconds": round(oldest, 1)}
 
 
 def job_view(job: ReportJob) -> dict[str, Any]:

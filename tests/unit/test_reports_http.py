@@ -176,3 +176,6 @@ def test_agents_report_reads_the_state_history_the_board_writes(panels: Panels) 
     (row,) = tables["agents"]
     assert (row["agent"], row["logged_in_seconds"], row["break_seconds"]) == ("2101", 3600, 300)
     assert tables["agent_breaks"] == [{"agent": "2101", "reason": "prayer", "seconds": 300.0}]
+    parts = client.get("/health").json()["parts"]
+    assert parts["agent_history"] == {"state": "running", "errors": 0, "queued": 0}
+    assert parts["report_jobs"]["state"] == "running"
