@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestEvent
@@ -134,16 +134,18 @@ def deadlines(*, session: Session, filters: ReportFilters) -> list[dict[str, Any
     return [dict(r._mapping) for r in session.execute(query)]
 
 
-def status_at(moment: datetime) -> Any:
-    """``(request_id, status)`` of every request as its history stood at ``moment``:
-    the ``to_status`` of its last line before then (filing writes ``new``)."""
+def status_at(moment: datetime, requests: Any) -> Any:
+    """``(request_id, status)`` of the ``requests`` (a select of ids) as their history
+    stood at ``moment``: the ``to_status`` of the last line before then (filing writes
+    ``new``)."""
     ranked = select(
         col(RequestEvent.request_id).label("request_id"),
         col(RequestEvent.to_status).label("status"),
         func.row_number().over(partition_by=col(RequestEvent.request_id),
                                order_by=(col(RequestEvent.at).desc(),
                                          col(RequestEvent.id).desc())).label("rn"),
-    ).where(col(RequestEvent.to_status).is_not(None), col(RequestEvent.at) < moment).subquery()
+    ).where(col(RequestEvent.to_status).is_not(None), col(RequestEvent.at) < moment,
+            col(RequestEvent.request_id).in_(requests)).subquery()
     return select(ranked.c.request_id, ranked.c.status).where(ranked.c.rn == 1).subquery()
 
 
@@ -168,12 +170,18 @@ def backlog_ageing(*, session: Session, filters: ReportFilters,
         count_if(created <= edges[2]).label("over_7d"),
         count_if(col(CitizenRequest.deadline_at) < as_of).label("past_deadline"),
     ).where(created < as_of, *request_conditions(filters))
+    status_now = col(CitizenRequest.status).in_(open_statuses)
     if as_of >= now:
-        query = query.where(col(CitizenRequest.status).in_(open_statuses))
+        query = query.where(status_now)
     else:
-        then = status_at(as_of)
-        query = query.outerjoin(then, then.c.request_id == CitizenRequest.id).where(
-            func.coalesce(then.c.status, "new").in_(open_statuses))
+        # A request not changed since (``updated_at``, bumped by every status change) has
+        # its status then; only the others are looked up in their history.
+        changed = col(CitizenRequest.updated_at) > as_of
+        then = status_at(as_of, select(col(CitizenRequest.id)).where(
+            changed, created < as_of, *request_conditions(filters)))
+        query = query.outerjoin(then, then.c.request_id == CitizenRequest.id).where(or_(
+            and_(~changed, status_now),
+            and_(changed, func.coalesce(then.c.status, "new").in_(open_statuses))))
     query = query.group_by(col(CitizenRequest.department_code)).order_by(
         col(CitizenRequest.department_code))
     return [dict(r._mapping) for r in session.execute(query)]

@@ -160,8 +160,12 @@ def volume(*, session: Session, filters: ReportFilters, by: str,
            by_bucket: bool) -> list[tuple[Any, str, int]]:
     """As ``queries_requests.volume``, from the roll-up."""
     key = day_bucket(filters) if by_bucket else literal(None)
-    rows = select(key.label("b"), dimension(by).label("v"),
-                  col(RequestDay.requests).label("n")).where(*conditions(filters)).subquery()
+    value = col(Neighbourhood.district) if by == "district" else dimension(by)
+    rows: Any = select(key.label("b"), value.label("v"), col(RequestDay.requests).label("n"))
+    if by == "district":  # a join, not a subquery per roll-up row
+        rows = rows.outerjoin(Neighbourhood,
+                              col(Neighbourhood.code) == col(RequestDay.neighbourhood_code))
+    rows = rows.where(*conditions(filters)).subquery()
     query = select(rows.c.b, rows.c.v, func.sum(rows.c.n)).group_by(rows.c.b, rows.c.v)
     return [(b, "-" if v is None or v == "" else str(v), int(n))
             for b, v, n in session.execute(query)]

@@ -136,6 +136,11 @@ def test_backlog_ageing_as_of_the_period_end(session: Session) -> None:
     request(session, "2025-03-22 08:00:00")  # filed after the end
     d = request(session, "2025-03-05 08:00:00", status="resolved")
     event(session, d, 20, "resolved")  # resolved inside the period
+    # Not changed since 03-13 (``updated_at``): its status now is its status then -
+    # resolved, though it has no history line (the history alone would say "new").
+    e = request(session, "2025-03-12 08:00:00", status="resolved")
+    e.updated_at = at("2025-03-13 08:00:00")
+    session.add(e)
     session.flush()
     report = build_report("requests", session=session, filters=ReportFilters(period=ESFAND),
                           settings=Settings(environment="test", ami_enabled=False), now=later)
