@@ -159,7 +159,8 @@ def test_manager_month_report_charts_and_exports(server: Server, tmp_path: Path)
         assert len([n for n in zipfile.ZipFile(target).namelist()
                     if n.startswith("xl/worksheets/sheet")]) >= 4
         rows = xlsx_rows(target)
-        start = next(i for i, row in enumerate(rows) if row and row[0] == "محله")
+        start = next(i for i, row in enumerate(rows) if row[:1] == ["محله"] and
+                     row[-1] == "جمع")  # the header (a filter line above also says محله)
         exported_totals = {row[0]: int(float(row[-1])) for row in rows[start + 1:]}
         needs = page.request.get(f"{server.url}/api/reports/needs?month=1403-12").json()
         matrix = next(t for t in needs["tables"] if t["key"] == "needs_matrix")["rows"]
