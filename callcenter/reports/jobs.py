@@ -299,7 +299,7 @@ def job_view(job: ReportJob) -> dict[str, Any]:
 
 def install_monthly_job(*, scheduler: AsyncIOScheduler, jobs: ReportJobs,
                         interval_minutes: float) -> None:
-    """Wake ``jobs.wake`` every ``interval_minutes`` (and once soon after start)."""
+    """Wake ``jobs.wake`` every ``interval_minutes``, the first time one interval after
+    start (a short-lived process - a test's server - never builds a PDF)."""
     scheduler.add_job(jobs.wake, "interval", id=MONTHLY_JOB_ID, minutes=interval_minutes,
-                      next_run_time=utcnow() + timedelta(seconds=30),
                       max_instances=1, coalesce=True, replace_existing=True)
