@@ -189,8 +189,9 @@ class ReportJobs:
         return month
 
     def hourly(self) -> None:
-        """Bring the daily roll-up up to yesterday, then build last month's PDF if no
-        instance has (the roll-up rebuild is idempotent: two instances may both run it)."""
+        """Bring the daily roll-up up to yesterday, build last month's PDF if no instance
+        has (the roll-up rebuild is idempotent: two instances may both run it), finish
+        exports a dead process left, and delete exports older than a week."""
         from callcenter.reports.rollups import refresh
 
         try:
@@ -198,6 +199,33 @@ class ReportJobs:
         except Exception:
             log.exception("reports: the daily roll-up was not refreshed")
         self.ensure_monthly()
+        for key in self.orphaned_exports():
+            self.run_export(key)
+        self.purge_exports()
+
+    def orphaned_exports(self, *, grace: timedelta = timedelta(minutes=10)) -> list[str]:
+        """Exports left unfinished by a process that ended (pending or running, nobody's
+        lease running, started more than ``grace`` ago): ``run_export`` claims each."""
+        now = self.clock()
+        with read_scope(self.engine) as session:
+            return list(session.exec(select(ReportJob.key).where(
+                col(ReportJob.kind) == JobKind.EXPORT,
+                col(ReportJob.state).in_([JobState.PENDING, JobState.RUNNING]),
+                or_(col(ReportJob.claimed_until).is_(None),
+                    col(ReportJob.claimed_until) < now),
+                col(ReportJob.created_at) < now - grace)).all())
+
+    def purge_exports(self, *, keep: timedelta = timedelta(days=7)) -> int:
+        """Delete exports (row and file) older than ``keep``; how many."""
+        with session_scope(self.engine) as session:
+            old = session.exec(select(ReportJob).where(
+                col(ReportJob.kind) == JobKind.EXPORT,
+                col(ReportJob.created_at) < self.clock() - keep)).all()
+            for job in old:
+                if job.file_name and EXPORT_NAME.fullmatch(job.file_name):
+                    (self.folder / job.file_name).unlink(missing_ok=True)
+                session.delete(job)
+            return len(old)
 
     async def wake(self) -> None:
         """The scheduler's job: ``hourly`` on the worker thread."""

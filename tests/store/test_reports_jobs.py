@@ -155,3 +155,34 @@ def test_monthly_taken_over_when_the_lease_ran_out(engine: Engine, tmp_path: Pat
     with session_scope(engine) as session:
         row = session.exec(select(ReportJob)).one()
     assert (row.state, row.claimed_by) == (JobState.DONE, "b")
+
+
+def test_hourly_finishes_orphaned_exports_and_purges_old_ones(engine: Engine,
+                                                              tmp_path: Path) -> None:
+    add_calls(engine)
+    query = {"month": "1403-12"}
+    params = {"report": "contact", "query": query, "table": "contact_total", "format": "csv",
+              "language": "en"}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / f"export-{'0' * 32}.csv").write_text("old")
+    with session_scope(engine) as session:
+        session.add_all([
+            # Left running by a process that died 20 minutes ago (its lease ran out).
+            ReportJob(key="a" * 32, kind=JobKind.EXPORT, state=JobState.RUNNING,
+                      params=params, claimed_by="dead", created_at=NOW - timedelta(minutes=20),
+                      claimed_until=NOW - timedelta(minutes=1)),
+            # Just submitted by another instance: its own worker will run it.
+            ReportJob(key="b" * 32, kind=JobKind.EXPORT, params=params,
+                      created_at=NOW - timedelta(minutes=1)),
+            # Done eight days ago: deleted with its file.
+            ReportJob(key="0" * 32, kind=JobKind.EXPORT, state=JobState.DONE, params=params,
+                      file_name=f"export-{'0' * 32}.csv", created_at=NOW - timedelta(days=8)),
+            ReportJob(key="monthly:1403-12", kind=JobKind.MONTHLY, state=JobState.DONE)])
+    jobs = jobs_for(engine, tmp_path)
+    jobs.hourly()
+    with session_scope(engine) as session:
+        states = {j.key: j.state for j in session.exec(select(ReportJob)).all()}
+    assert states == {"a" * 32: JobState.DONE, "b" * 32: JobState.PENDING,
+                      "monthly:1403-12": JobState.DONE}
+    assert (tmp_path / "reports" / f"export-{'a' * 32}.csv").exists()
+    assert not (tmp_path / "reports" / f"export-{'0' * 32}.csv").exists()
