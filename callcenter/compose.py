@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
+from callcenter.agent_history.recorder import AgentHistory
 from callcenter.agent_panel.hub import PanelHub
 from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
@@ -32,6 +33,7 @@ from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState, prune_dead_sessions
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
+from callcenter.calls.events import AgentNoAnswer
 from callcenter.calls.queue_state import QueueState
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
@@ -49,6 +51,7 @@ from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.services import sync_reference
+from callcenter.reports.jobs import ReportJobs, install_monthly_job
 from callcenter.runtime import DatabasePart, Part, Runtime
 from callcenter.settings import Settings
 from callcenter.sms.build import build_sms, build_sms_channel
@@ -83,6 +86,8 @@ class Services:
     pools: WorkerPools
     panel_hub: PanelHub
     supervisor_hub: SupervisorHub
+    report_jobs: ReportJobs
+    agent_history: AgentHistory
     queue_state: QueueState | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
@@ -137,7 +142,10 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         pools=pools, panel_hub=panel_hub,
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
                                      board=panel_hub.board),
+        report_jobs=ReportJobs(engine=engine, settings=settings),
+        agent_history=_agent_history(engine, notifier, panel_hub),
     )
+    runtime.parts.extend([services.report_jobs, services.agent_history])
     if settings.bot_enabled:  # a channel of its own, not telephony: web-only apps too
         services.bot = build_bot_channel(services)
         runtime.parts.append(services.bot)
@@ -184,6 +192,9 @@ def _telephony_parts(services: Services) -> list[Part]:
         install_retention(scheduler=scheduler.scheduler,
                           retention=RecordingRetention(engine=engine, settings=settings),
                           interval_seconds=settings.recording_retention_interval_seconds)
+    if settings.reports_monthly_enabled:
+        install_monthly_job(scheduler=scheduler.scheduler, jobs=services.report_jobs,
+                            interval_minutes=settings.reports_monthly_check_minutes)
     return parts
 
 
@@ -199,6 +210,15 @@ def _install_session_prune(services: Services, scheduler: AsyncIOScheduler) -> N
 
     scheduler.add_job(prune, "interval", id=SESSION_PRUNE_JOB, hours=1, max_instances=1,
                       coalesce=True)
+
+
+def _agent_history(engine: Engine, notifier: Notifier, panel_hub: PanelHub) -> AgentHistory:
+    """The append-only agent state history, hooked where presence changes: the board's
+    every change and the tracker's unanswered rings."""
+    history = AgentHistory(engine)
+    panel_hub.board.listen(history.on_presence)
+    notifier.subscribe(AgentNoAnswer, history.on_no_answer)
+    return history
 
 
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig

@@ -190,6 +190,10 @@ class Settings(BaseSettings):
     # service level's denominator.
     short_abandon_seconds: int = Field(5, ge=0)
     service_level_excludes_short_abandons: bool = False
+    # The scheduler builds last Jalali month's PDF into data/reports/ (checked this often;
+    # built once, by one instance).
+    reports_monthly_enabled: bool = True
+    reports_monthly_check_minutes: float = Field(60.0, gt=0)
     # --- end of reports block ---
     # --- Messenger bot (issue 20): Bale or Telegram Bot API, off by default ---
     bot_enabled: bool = False

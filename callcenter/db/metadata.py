@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from callcenter.agent_history.models import AgentStateEvent
 from callcenter.attachments.models import Attachment
 from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
@@ -15,6 +16,7 @@ from callcenter.messages.models import CitizenMessage
 from callcenter.messenger.models import BotChat, BotMessage, BotRequest, BotUpdate
 from callcenter.outbox.models import OutboxItem
 from callcenter.reference.models import Category, Department, Neighbourhood
+from callcenter.reports.models import ReportJob, RequestDay, RollupMark
 from callcenter.sms.models import SmsMessage
 from callcenter.users.models import User
 from crm_bridge.replay_guard import InboundEvent
@@ -22,6 +24,7 @@ from crm_bridge.replay_guard import InboundEvent
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentStateEvent",
     "Attachment",
     "BotChat",
     "BotMessage",
@@ -38,7 +41,10 @@ __all__ = [
     "InboundEvent",
     "Neighbourhood",
     "OutboxItem",
+    "ReportJob",
+    "RequestDay",
     "RequestEvent",
+    "RollupMark",
     "SmsMessage",
     "StaffSession",
     "Task",

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-reports_app = typer.Typer(help="Reports: the monthly management PDF.", no_args_is_help=True)
+reports_app = typer.Typer(help="Reports: the monthly management PDF, the daily roll-up.",
+                          no_args_is_help=True)
 
 
 @reports_app.command("monthly")
@@ -31,3 +32,22 @@ def monthly(month: Annotated[str, typer.Argument(help="Jalali month, e.g. 1405-0
     finally:
         engine.dispose()
     typer.echo(f"wrote {path}")
+
+
+@reports_app.command("rollup")
+def rollup(full: Annotated[bool, typer.Option(help="Rebuild every day, not only the "
+                                              "recent ones")] = False) -> None:
+    """Bring the daily request roll-up up to yesterday (the scheduler does it hourly)."""
+    from callcenter.cli_settings import settings_or_exit
+    from callcenter.compose import prepare_store
+    from callcenter.db.engine import build_engine
+    from callcenter.reports.rollups import refresh
+
+    settings = settings_or_exit()
+    engine = build_engine(settings.database_url)
+    prepare_store(engine, reference_dir=settings.reference_dir)
+    try:
+        days = refresh(engine, timezone=settings.timezone, full=full)
+    finally:
+        engine.dispose()
+    typer.echo("nothing to roll up" if days is None else f"rolled up {days[0]} .. {days[1]}")

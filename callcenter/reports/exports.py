@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 
 import xlsxwriter
 
@@ -46,8 +47,23 @@ def to_csv(table: Table, filters: ReportFilters, language: str) -> bytes:
 
 def to_xlsx(table: Table, filters: ReportFilters, language: str) -> bytes:
     """The same lines as the CSV in one worksheet (right to left in Persian)."""
+    return to_xlsx_book([table], filters, language)
+
+
+def to_xlsx_book(tables: Sequence[Table], filters: ReportFilters, language: str,
+                 progress: Callable[[int], None] = lambda _done: None) -> bytes:
+    """One worksheet per table (a whole report), ``progress(i)`` after each sheet."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
+    for done, table in enumerate(tables, start=1):
+        _sheet(book, table, filters, language)
+        progress(done)
+    book.close()
+    return out.getvalue()
+
+
+def _sheet(book: xlsxwriter.Workbook, table: Table, filters: ReportFilters,
+           language: str) -> None:
     sheet = book.add_worksheet(table.key[:31])
     if language != "en":
         sheet.right_to_left()
@@ -59,5 +75,3 @@ def to_xlsx(table: Table, filters: ReportFilters, language: str) -> bytes:
     for r, cells in enumerate(body, start=len(lines)):
         sheet.write_row(r, 0, cells, bold if r == len(lines) else None)
     sheet.set_column(0, max(len(table.columns) - 1, 1), 18)
-    book.close()
-    return out.getvalue()

@@ -10,19 +10,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from callcenter.auth.deps import DbSession, ReportsUser, SupervisorUser
+from callcenter.auth.services import SignedInUser
 from callcenter.clock import as_utc, utcnow
 from callcenter.deps import get_services
 from callcenter.reference.services import populations
 from callcenter.reports import page
 from callcenter.reports.exports import to_csv, to_xlsx
 from callcenter.reports.filters import ReportFilters
+from callcenter.reports.jobs import EXPORT_NAME, ReportJobs, job_view
+from callcenter.reports.models import JobKind, JobState
 from callcenter.reports.monthly import PDF_NAME, built_reports
-from callcenter.reports.periods import jalali, month_period, preset_period
-from callcenter.reports.schemas import ReportOut, ReportParams, ReportQuery
+from callcenter.reports.periods import jalali
+from callcenter.reports.schemas import ReportOut, ReportParams, ReportQuery, filters_of
 from callcenter.reports.services import build_report
 from callcenter.reports.tables import Report
 from callcenter.settings import Settings
@@ -48,15 +52,7 @@ class ExportFormat(StrEnum):
 
 def report_filters(params: ReportQuery, settings: Settings) -> ReportFilters:
     """The period and filters the query names (the period in ``settings.timezone``)."""
-    if params.month:
-        period = month_period(params.month, settings.timezone)
-    else:
-        period = preset_period(params.preset, now=utcnow(), timezone=settings.timezone,
-                               first=params.date_from, last=params.date_to)
-    return ReportFilters(
-        period=period, granularity=params.granularity, department=params.department,
-        category=params.category, neighbourhood=params.neighbourhood,
-        district=params.district, channel=params.channel and str(params.channel))
+    return filters_of(params, settings, now=utcnow())
 
 
 def _report(name: str, request: Request, params: ReportQuery,
@@ -113,6 +109,69 @@ def abandoned_export(request: Request, params: ReportParams, _user: SupervisorUs
     return _export(filters, report, "abandoned", fmt, language_of(request))
 
 
+class ExportJobIn(BaseModel):
+    """A background export: the whole report (every table) or one table."""
+
+    table: str | None = Field(None, max_length=40, description="A table key; none: all")
+    format: ExportFormat = ExportFormat.XLSX
+
+
+class JobOut(BaseModel):
+    key: str
+    kind: str
+    state: str = Field(description="pending, running, done or failed")
+    progress: int = Field(description="0-100")
+    step: str
+    error: str | None
+    report: str | None
+    table: str | None
+    format: str | None
+    download: str | None = Field(description="The file's URL once done")
+
+
+@router.post("/api/reports/{report}/export-jobs", response_model=JobOut, status_code=202)
+def start_export(report: ReportName, request: Request, params: ReportParams,
+                 body: ExportJobIn, user: ReportsUser) -> JobOut:
+    """Start an export in the background (long ranges): poll ``/api/reports/jobs/{key}``
+    for its progress, download the file when it is done. A bad filter is a 422."""
+    jobs = get_services(request).report_jobs
+    key = jobs.submit_export(report=str(report), query=params, table=body.table,
+                             fmt=str(body.format), language=language_of(request),
+                             user_id=user.id)
+    return _job_out(jobs, key, user)
+
+
+def _job_out(jobs: ReportJobs, key: str, user: SignedInUser) -> JobOut:
+    job = jobs.get(key)
+    if job is None or job.kind != JobKind.EXPORT or job.requested_by != user.id:
+        raise HTTPException(404, "no such export job")
+    return JobOut.model_validate(job_view(job))
+
+
+@router.get("/api/reports/jobs/{key}", response_model=JobOut)
+def read_job(key: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], request: Request,
+             user: ReportsUser) -> JobOut:
+    """An export job's state and progress (only the one who started it sees it)."""
+    return _job_out(get_services(request).report_jobs, key, user)
+
+
+@router.get("/api/reports/jobs/{key}/file")
+def job_file(key: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], request: Request,
+             user: ReportsUser) -> Response:
+    """The finished export's file (CSV or XLSX)."""
+    jobs = get_services(request).report_jobs
+    out = _job_out(jobs, key, user)
+    job = jobs.get(key)
+    if out.state != JobState.DONE or job is None or not job.file_name \
+            or not EXPORT_NAME.fullmatch(job.file_name):
+        raise HTTPException(409, "the export is not done")
+    media = ("text/csv; charset=utf-8" if job.file_name.endswith(".csv") else
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    params = job.params or {}
+    name = f"{params.get('report')}-{params.get('table') or 'all'}.{job.file_name[-4:].strip('.')}"
+    return FileResponse(jobs.folder / job.file_name, media_type=media, filename=name)
+
+
 @router.get("/api/reports/{report}", response_model=ReportOut)
 def read_report(report: ReportName, request: Request, params: ReportParams, _user: ReportsUser,
                 session: DbSession) -> ReportOut:
@@ -136,10 +195,18 @@ def reports_page(request: Request, params: ReportParams, user: ReportsUser,
                  session: DbSession,
                  report: Annotated[ReportName, Query()] = ReportName.CONTACT) -> HTMLResponse:
     filters, built = _report(report, request, params, session)
-    settings: Settings = get_services(request).settings
+    services = get_services(request)
     return page.render_page(request, session=session, user=user,
-                            monthly=built_reports(settings), filters=filters, report=built,
-                            names=[str(n) for n in ReportName])
+                            monthly=monthly_list(services.settings, services.report_jobs),
+                            exports=services.report_jobs.recent_exports(user.id),
+                            filters=filters, report=built, names=[str(n) for n in ReportName])
+
+
+def monthly_list(settings: Settings, jobs: ReportJobs) -> list[str]:
+    """The monthly PDFs to list: the scheduler's built rows and any file the command
+    line wrote, those whose file is there, newest month first."""
+    files = set(built_reports(settings))
+    return sorted(files & set(jobs.monthly_done()) | files, reverse=True)
 
 
 @router.get("/reports/monthly/{name}", include_in_schema=False)

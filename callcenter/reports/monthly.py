@@ -13,12 +13,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
-from callcenter.db.engine import session_scope
+from callcenter.db.engine import read_scope
 from callcenter.reference.services import populations
 from callcenter.reports.filters import ReportFilters
-from callcenter.reports.page import Labeller, charts_view, reference_names, table_view
 from callcenter.reports.periods import jalali, month_period
 from callcenter.reports.services import build_report
+from callcenter.reports.views import Labeller, charts_view, reference_names, table_view
 from callcenter.settings import Settings
 from callcenter.web.formatting import digits
 from callcenter.web.templates import STATIC_DIR, WEB_DIR
@@ -58,7 +58,7 @@ def build_monthly(*, engine: Engine, settings: Settings, month: str, now: dateti
     filters = ReportFilters(period=month_period(month, settings.timezone))
     labels_fa: Labeller
     sections: list[dict[str, Any]] = []
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:  # reads only: progress writes may interleave
         labels_fa = Labeller(reference_names(session), "fa")
         for step, (name, keep) in enumerate(SECTIONS.items(), start=1):
             progress(f"[{step}/{len(SECTIONS) + 1}] {name}")

@@ -1,8 +1,5 @@
-"""The ``/reports`` page: a report's tables as display cells, its charts as SVG.
-
-Codes (departments, categories, neighbourhoods, channels) are shown by name in the
-page's language; numbers get Persian digits in Persian; undefined figures show "-".
-"""
+"""The ``/reports`` page: a report's tables as display cells, its charts as SVG
+(``views.py``), the filters, the monthly PDFs and the background exports."""
 
 from __future__ import annotations
 
@@ -10,113 +7,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.responses import HTMLResponse
 
 from callcenter.auth.services import SignedInUser
-from callcenter.reference.models import Category, Department, Neighbourhood
-from callcenter.reports.charts import chart_svg, heat_colour, legend
 from callcenter.reports.filters import ReportFilters
 from callcenter.reports.periods import Granularity, Preset, jalali
 from callcenter.reports.services_needs import EARLIER_PERIODS, RISE_FACTOR, RISE_MIN_EXTRA
-from callcenter.reports.tables import EMPTY, Column, Report, Table
-from callcenter.web.formatting import digits
-from callcenter.web.i18n import translate
+from callcenter.reports.tables import Report
+from callcenter.reports.views import Labeller, charts_view, reference_names, table_view
 from callcenter.web.templating import language_of, render
-
-NAMED_COLUMNS = {"department", "category", "neighbourhood", "value", "channel", "status",
-                 "branch", "step", "dimension"}
-HEAT_TABLES = {"needs_matrix", "needs_per_1000"}
-
-
-def reference_names(session: Session) -> dict[str, tuple[str, str]]:
-    """code -> (Persian, English) for departments, categories and neighbourhoods."""
-    names: dict[str, tuple[str, str]] = {}
-    rows: list[Any] = [*session.exec(select(Department)).all(),
-                       *session.exec(select(Category)).all(),
-                       *session.exec(select(Neighbourhood)).all()]
-    for row in rows:
-        names[row.code] = (row.name_fa, row.name_en)
-    return names
-
-
-class Labeller:
-    """Turns codes and numbers into what a reader sees in one language."""
-
-    def __init__(self, names: dict[str, tuple[str, str]], language: str) -> None:
-        self.names, self.language = names, language
-
-    def name(self, code: Any) -> str:
-        text = str(code)
-        for key in (f"channel_{text}", f"status_{text}", f"branch_{text}", f"dim_{text}"):
-            found = translate(key, self.language)
-            if found != key:
-                return found
-        pair = self.names.get(text)
-        return digits(text, self.language) if pair is None else pair[
-            1 if self.language == "en" else 0]
-
-    def cell(self, value: Any, column: Column) -> str:
-        if value is None:
-            return EMPTY
-        if isinstance(value, bool):
-            return translate("yes" if value else "no", self.language)
-        if column.kind == "ratio":
-            return digits(f"{value * 100:.0f}", self.language) + (
-                "٪" if self.language == "fa" else "%")
-        if column.kind in ("float", "seconds"):
-            return digits(f"{float(value):.1f}", self.language)
-        if column.key in NAMED_COLUMNS:
-            return self.name(value)
-        return digits(value, self.language)
-
-    def header(self, column: Column) -> str:
-        pair = self.names.get(column.key)
-        if pair is not None or translate(f"channel_{column.key}", self.language) != \
-                f"channel_{column.key}":
-            return self.name(column.key)
-        return column.label(self.language)
-
-
-def table_view(table: Table, labels: Labeller) -> dict[str, Any]:
-    """Headers and display rows; heat tables carry a background per numeric cell."""
-    heat = table.key in HEAT_TABLES
-    top = max((float(v) for row in table.rows for k, v in row.items()
-               if k not in ("neighbourhood", "total") and isinstance(v, int | float)),
-              default=0.0)
-    rows = []
-    for row in table.rows:
-        cells = []
-        for column in table.columns:
-            value = row.get(column.key)
-            colour = (heat_colour(float(value), top) if heat and column.kind != "text"
-                      and column.key != "total" and isinstance(value, int | float) else None)
-            cells.append({"text": labels.cell(value, column), "bg": colour,
-                          "raw": "" if value is None else str(value)})
-        rows.append(cells)
-    return {"key": table.key, "title": table.title(labels.language),
-            "headers": [labels.header(c) for c in table.columns], "rows": rows}
-
-
-def charts_view(report: Report, labels: Labeller) -> list[dict[str, Any]]:
-    found = []
-    for chart in report.charts:
-        table = report.table(chart.table)
-        columns = {c.key: c for c in table.columns}
-        x_labels = [labels.cell(row.get(chart.x), columns[chart.x]) for row in table.rows]
-        series = [(labels.header(columns[key]), [row.get(key) for row in table.rows])
-                  for key in chart.series if key in columns]
-        title = chart.en if labels.language == "en" else chart.fa
-        found.append({"key": chart.key, "title": title,
-                      "legend": legend([name for name, _ in series]), "svg": chart_svg(
-            kind=chart.kind, title=title, labels=x_labels,
-            series=series, language=labels.language)})
-    return found
 
 
 def render_page(request: Request, *, session: Session, user: SignedInUser,
                 filters: ReportFilters, report: Report, names: list[str],
-                monthly: list[str]) -> HTMLResponse:
+                monthly: list[str], exports: list[dict[str, Any]]) -> HTMLResponse:
     """The report page for ``report`` with its filters, charts, tables and exports."""
     language = language_of(request)
     reference = reference_names(session)
@@ -124,6 +29,7 @@ def render_page(request: Request, *, session: Session, user: SignedInUser,
     query = {k: v for k, v in request.query_params.items() if k not in ("report", "lang")}
     return render(request, "reports.html", {
         "user": user, "report": report, "names": names, "monthly": monthly,
+        "exports": exports,
         "tables": [table_view(t, labels) for t in report.tables],
         "charts": charts_view(report, labels),
         "figures": report.figures,
@@ -132,5 +38,5 @@ def render_page(request: Request, *, session: Session, user: SignedInUser,
         "presets": [str(p) for p in Preset], "granularities": [str(g) for g in Granularity],
         "reference": sorted(reference.items()),
         "rule": {"earlier": EARLIER_PERIODS, "factor": RISE_FACTOR, "extra": RISE_MIN_EXTRA},
-        "boot": {"report": report.key},
+        "boot": {"report": report.key, "query": urlencode(query)},
     })

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from callcenter.cases.models import CitizenRequest
+from callcenter.reports import rollups
 from callcenter.reports.filters import ReportFilters, request_conditions
 from callcenter.reports.periods import Bucket
 from callcenter.reports.queries_requests import cohort
@@ -16,7 +17,10 @@ from callcenter.reports.sqlbits import bucket_index
 
 
 def matrix(*, session: Session, filters: ReportFilters) -> list[tuple[str, str, int]]:
-    """``(neighbourhood, category, requests)`` for the cohort (no neighbourhood: ``-``)."""
+    """``(neighbourhood, category, requests)`` for the cohort (no neighbourhood: ``-``);
+    from the daily roll-up when it holds every day of the period."""
+    if rollups.covers(session, filters):
+        return rollups.matrix(session=session, filters=filters)
     place = col(CitizenRequest.neighbourhood_code)
     query = select(place, col(CitizenRequest.category_code), func.count()).where(
         *cohort(filters)).group_by(place, col(CitizenRequest.category_code))

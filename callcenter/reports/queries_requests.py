@@ -1,7 +1,8 @@
 """SQL aggregates over requests and their history (``citizen_request``, ``request_event``).
 
 The cohort of a period is the requests *created* in it (``created_at`` in the period);
-backlog ageing is the open requests at ``now``. Definitions: ``docs/metrics.md``.
+backlog ageing is the requests open at the period's end (``now`` if sooner).
+Definitions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from callcenter.cases.models import OPEN_STATUSES, CitizenRequest, RequestEvent
 from callcenter.reference.models import Neighbourhood
+from callcenter.reports import rollups
 from callcenter.reports.filters import ReportFilters, request_conditions
 from callcenter.reports.sqlbits import (
     count_if,
@@ -47,7 +49,10 @@ def dimension(name: str) -> Any:
 def volume(*, session: Session, filters: ReportFilters, by: str,
            by_bucket: bool = True) -> list[tuple[Any, str, int]]:
     """``(bucket key, value, requests)`` per bucket and value of the dimension ``by``
-    (bucket key ``None`` for the whole period)."""
+    (bucket key ``None`` for the whole period); from the daily roll-up when it holds
+    every day of the period."""
+    if rollups.covers(session, filters):
+        return rollups.volume(session=session, filters=filters, by=by, by_bucket=by_bucket)
     key = time_key(filters, CitizenRequest.created_at) if by_bucket else literal(None)
     rows = select(key.label("b"), dimension(by).label("v")).where(*cohort(filters)).subquery()
     query = select(rows.c.b, rows.c.v, func.count()).group_by(rows.c.b, rows.c.v)
@@ -129,11 +134,33 @@ def deadlines(*, session: Session, filters: ReportFilters) -> list[dict[str, Any
     return [dict(r._mapping) for r in session.execute(query)]
 
 
+def status_at(moment: datetime, requests: Any) -> Any:
+    """``(request_id, status)`` of the ``requests`` (a select of ids) as their history
+    stood at ``moment``: the ``to_status`` of the last line before then (filing writes
+    ``new``)."""
+    ranked = select(
+        col(RequestEvent.request_id).label("request_id"),
+        col(RequestEvent.to_status).label("status"),
+        func.row_number().over(partition_by=col(RequestEvent.request_id),
+                               order_by=(col(RequestEvent.at).desc(),
+                                         col(RequestEvent.id).desc())).label("rn"),
+    ).where(col(RequestEvent.to_status).is_not(None), col(RequestEvent.at) < moment,
+            col(RequestEvent.request_id).in_(requests)).subquery()
+    return select(ranked.c.request_id, ranked.c.status).where(ranked.c.rn == 1).subquery()
+
+
 def backlog_ageing(*, session: Session, filters: ReportFilters,
                    now: datetime) -> list[dict[str, Any]]:
-    """Open requests at ``now`` per department, by age since filing and past deadline."""
+    """Requests open at the period's end (or ``now`` when that is sooner) per department,
+    by age since filing at that moment and past deadline at that moment.
+
+    A period that has not ended reads the current status; an ended one reads each
+    request's status from its history as it stood at the period's end.
+    """
+    as_of = min(filters.period.end, now)
     created = col(CitizenRequest.created_at)
-    edges = [now - timedelta(days=days) for days in AGE_EDGES_DAYS]
+    edges = [as_of - timedelta(days=days) for days in AGE_EDGES_DAYS]
+    open_statuses = sorted(str(s) for s in OPEN_STATUSES)
     query = select(
         col(CitizenRequest.department_code).label("department"),
         func.count().label("open"),
@@ -141,10 +168,22 @@ def backlog_ageing(*, session: Session, filters: ReportFilters,
         count_if(and_(created <= edges[0], created > edges[1])).label("d1_3"),
         count_if(and_(created <= edges[1], created > edges[2])).label("d3_7"),
         count_if(created <= edges[2]).label("over_7d"),
-        count_if(col(CitizenRequest.deadline_at) < now).label("past_deadline"),
-    ).where(col(CitizenRequest.status).in_(sorted(str(s) for s in OPEN_STATUSES)),
-            *request_conditions(filters)).group_by(col(CitizenRequest.department_code)
-                                                   ).order_by(col(CitizenRequest.department_code))
+        count_if(col(CitizenRequest.deadline_at) < as_of).label("past_deadline"),
+    ).where(created < as_of, *request_conditions(filters))
+    status_now = col(CitizenRequest.status).in_(open_statuses)
+    if as_of >= now:
+        query = query.where(status_now)
+    else:
+        # A request not changed since (``updated_at``, bumped by every status change) has
+        # its status then; only the others are looked up in their history.
+        changed = col(CitizenRequest.updated_at) > as_of
+        then = status_at(as_of, select(col(CitizenRequest.id)).where(
+            changed, created < as_of, *request_conditions(filters)))
+        query = query.outerjoin(then, then.c.request_id == CitizenRequest.id).where(or_(
+            and_(~changed, status_now),
+            and_(changed, func.coalesce(then.c.status, "new").in_(open_statuses))))
+    query = query.group_by(col(CitizenRequest.department_code)).order_by(
+        col(CitizenRequest.department_code))
     return [dict(r._mapping) for r in session.execute(query)]
 
 

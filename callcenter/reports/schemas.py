@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
 from callcenter.cases.models import RequestChannel
-from callcenter.reports.periods import Granularity, Preset
+from callcenter.reports.filters import ReportFilters
+from callcenter.reports.periods import Granularity, Preset, month_period, preset_period
+from callcenter.settings import Settings
 
 
 class ReportQuery(BaseModel):
@@ -36,6 +39,20 @@ class ReportQuery(BaseModel):
 
 
 ReportParams = Annotated[ReportQuery, Query()]
+
+
+def filters_of(params: ReportQuery, settings: Settings, *, now: datetime) -> ReportFilters:
+    """The period and filters the query names (the period in ``settings.timezone``);
+    a bad period raises ``InvalidInput`` (422)."""
+    if params.month:
+        period = month_period(params.month, settings.timezone)
+    else:
+        period = preset_period(params.preset, now=now, timezone=settings.timezone,
+                               first=params.date_from, last=params.date_to)
+    return ReportFilters(
+        period=period, granularity=params.granularity, department=params.department,
+        category=params.category, neighbourhood=params.neighbourhood,
+        district=params.district, channel=params.channel and str(params.channel))
 
 
 class TableColumnOut(BaseModel):

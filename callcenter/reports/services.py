@@ -31,7 +31,7 @@ def build_report(name: str, *, session: Session, filters: ReportFilters, setting
         return contact.contact_center(session=session, filters=filters, settings=settings,
                                       exclude_short=exclude_short)
     if name == "agents":
-        return contact.agents(session=session, filters=filters)
+        return contact.agents(session=session, filters=filters, now=now)
     if name == "ivr":
         return contact.ivr(session=session, filters=filters)
     if name == "repeats":

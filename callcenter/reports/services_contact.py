@@ -3,10 +3,12 @@ branches and exits, repeat callers; and the abandoned-calls list (supervisors on
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from callcenter.reports import queries_agents as qa
 from callcenter.reports import queries_calls as q
 from callcenter.reports.filters import ReportFilters
 from callcenter.reports.sqlbits import bucket_keys
@@ -92,21 +94,49 @@ def contact_center(*, session: Session, filters: ReportFilters, settings: Settin
     ])
 
 
-def agents(*, session: Session, filters: ReportFilters) -> Report:
-    """Per agent: calls answered, talk time, AHT (extension and name)."""
+def agents(*, session: Session, filters: ReportFilters, now: datetime) -> Report:
+    """Per agent: calls answered, talk time, AHT (from the call records), and from the
+    agent state history: logged-in time, break time (and per reason), wrap-up time and
+    rings not answered."""
     names = {u.extension: u.full_name or u.username for u in session.exec(
         select(User).where(col(User.extension).is_not(None))).all()}
     table = Table("agents", "کارشناسان", "Agents", [
         Column("agent", "داخلی", "Extension", "text"), Column("name", "نام", "Name", "text"),
         Column("answered", "پاسخ‌داده", "Answered"),
         Column("talk_seconds", "مدت مکالمه (ثانیه)", "Talk time (s)", "seconds"),
-        Column("aht", "میانگین مدت رسیدگی (ثانیه)", "AHT (s)", "seconds")])
-    for line in q.per_agent(session=session, filters=filters):
-        table.rows.append({"agent": line["agent"], "name": names.get(line["agent"], ""),
+        Column("aht", "میانگین مدت رسیدگی (ثانیه)", "AHT (s)", "seconds"),
+        Column("rings_not_answered", "زنگ بی‌پاسخ", "Rings not answered"),
+        Column("logged_in_seconds", "مدت ورود (ثانیه)", "Logged in (s)", "seconds"),
+        Column("break_seconds", "مدت استراحت (ثانیه)", "On break (s)", "seconds"),
+        Column("wrap_up_seconds", "مدت جمع‌بندی (ثانیه)", "Wrap-up (s)", "seconds")])
+    breaks = Table("agent_breaks", "استراحت بر پایه دلیل", "Break time by reason", [
+        Column("agent", "داخلی", "Extension", "text"), Column("reason", "دلیل", "Reason", "text"),
+        Column("seconds", "مدت (ثانیه)", "Time (s)", "seconds")])
+    calls = {line["agent"]: line for line in q.per_agent(session=session, filters=filters)}
+    rings = qa.rings_not_answered(session=session, filters=filters)
+    times: dict[str, dict[str, float]] = {}
+    for span in qa.state_seconds(session=session, filters=filters, now=now):
+        agent, state = span["agent"], span["state"]
+        found = times.setdefault(agent, {"logged_in": 0.0, "on_break": 0.0, "wrap_up": 0.0})
+        found["logged_in"] += span["seconds"]  # every state but logged_out
+        if state in ("on_break", "wrap_up"):
+            found[state] += span["seconds"]
+        if state == "on_break":
+            breaks.rows.append({"agent": agent, "reason": span["reason"] or "-",
+                                "seconds": float(span["seconds"])})
+    breaks.rows.sort(key=lambda row: (row["agent"], row["reason"]))
+    for agent in sorted(set(calls) | set(rings) | set(times)):
+        line = calls.get(agent, {"answered": 0, "talk_seconds": 0.0})
+        spent = times.get(agent, {"logged_in": 0.0, "on_break": 0.0, "wrap_up": 0.0})
+        table.rows.append({"agent": agent, "name": names.get(agent, ""),
                            "answered": int(line["answered"]),
                            "talk_seconds": float(line["talk_seconds"]),
-                           "aht": ratio(float(line["talk_seconds"]), int(line["answered"]))})
-    return Report("agents", {"agents": len(table.rows)}, [table], [
+                           "aht": ratio(float(line["talk_seconds"]), int(line["answered"])),
+                           "rings_not_answered": rings.get(agent, 0),
+                           "logged_in_seconds": spent["logged_in"],
+                           "break_seconds": spent["on_break"],
+                           "wrap_up_seconds": spent["wrap_up"]})
+    return Report("agents", {"agents": len(table.rows)}, [table, breaks], [
         Chart("agents", "پاسخ هر کارشناس", "Calls answered per agent", "bars", "agents",
               "agent", ("answered",))])
 

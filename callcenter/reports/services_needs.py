@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from callcenter.reference.models import Neighbourhood
 from callcenter.reports import queries_needs as q
 from callcenter.reports.filters import ReportFilters
 from callcenter.reports.tables import Column, Report, Table
@@ -68,9 +69,36 @@ def _rising(session: Session, filters: ReportFilters) -> Table:
     return table
 
 
+def _districts(session: Session, matrix: Table, populations: dict[str, int]) -> Table:
+    """Requests, residents and requests per 1,000 residents per district; a district's
+    residents are the sum of its neighbourhoods' (``None`` where one has no figure)."""
+    district_of = {n.code: n.district for n in session.exec(select(Neighbourhood)).all()}
+    residents: dict[int, int | None] = {}
+    for code, district in district_of.items():
+        people = populations.get(code)
+        known = residents.get(district, 0)
+        residents[district] = None if people is None or known is None else known + people
+    requests: dict[int, int] = {}
+    for row in matrix.rows:
+        place = district_of.get(row["neighbourhood"])
+        if place is not None:
+            requests[place] = requests.get(place, 0) + int(row["total"])
+    table = Table("needs_districts", "منطقه‌ها در هر هزار نفر", "Districts per 1,000 residents", [
+        Column("district", "منطقه", "District", "text"),
+        Column("requests", "درخواست", "Requests"),
+        Column("residents", "جمعیت (برآورد)", "Residents (estimate)"),
+        Column("per_1000", "در هر هزار نفر", "Per 1,000 residents", "float")])
+    for district in sorted(residents):
+        found, n = residents[district], requests.get(district, 0)
+        table.rows.append({"district": str(district), "requests": n, "residents": found,
+                           "per_1000": None if not found else n * 1000 / found})
+    return table
+
+
 def needs(*, session: Session, filters: ReportFilters, populations: dict[str, int]) -> Report:
     """The needs tables of the period (``populations``: residents per neighbourhood)."""
     matrix, per_k = _matrix(session, filters, populations)
+    districts = _districts(session, matrix, populations)
     clusters = Table("clusters", "بزرگ‌ترین خوشه‌های تکراری", "Biggest duplicate clusters", [
         Column("tracking_code", "کد پیگیری", "Tracking code", "text"),
         Column("category", "موضوع", "Category", "text"),
@@ -83,4 +111,4 @@ def needs(*, session: Session, filters: ReportFilters, populations: dict[str, in
             "rising": len(rising.rows), "rule": {"earlier_periods": EARLIER_PERIODS,
                                                   "factor": RISE_FACTOR,
                                                   "min_extra": RISE_MIN_EXTRA}}
-    return Report("needs", head, [matrix, per_k, rising, clusters])
+    return Report("needs", head, [matrix, per_k, districts, rising, clusters])

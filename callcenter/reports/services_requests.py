@@ -97,7 +97,8 @@ def _deadlines(session: Session, filters: ReportFilters) -> Table:
 
 
 def _ageing(session: Session, filters: ReportFilters, now: datetime) -> Table:
-    return Table("backlog_ageing", "سن درخواست‌های باز (اکنون)", "Backlog ageing (now)", [
+    return Table("backlog_ageing", "سن درخواست‌های باز در پایان دوره",
+                 "Backlog ageing at the period's end", [
         DEPARTMENT, Column("open", "باز", "Open"), Column("under_1d", "زیر ۱ روز", "< 1 day"),
         Column("d1_3", "۱ تا ۳ روز", "1-3 days"), Column("d3_7", "۳ تا ۷ روز", "3-7 days"),
         Column("over_7d", "بیش از ۷ روز", "> 7 days"),
@@ -107,7 +108,8 @@ def _ageing(session: Session, filters: ReportFilters, now: datetime) -> Table:
 
 
 def requests_report(*, session: Session, filters: ReportFilters, now: datetime) -> Report:
-    """Every request figure of the period (backlog ageing at ``now``)."""
+    """Every request figure of the period (backlog ageing at the period's end, or
+    ``now`` when that is sooner)."""
     channel = volume_table(session=session, filters=filters, by="channel")
     extra = q.duplicates_and_reopened(session=session, filters=filters)
     head = {**extra, "duplicate_share": ratio(extra["duplicates"], extra["requests"])}

@@ -198,6 +198,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "{earlier} earlier periods of the same length, and at least {extra} "
                     "above it."),
     "monthly_reports": ("گزارش‌های ماهانه (PDF)", "Monthly reports (PDF)"),
+    "background_export": ("خروجی کل گزارش در پس‌زمینه", "Whole report in the background"),
+    "job_pending": ("در صف", "Queued"),
+    "job_running": ("در حال ساخت", "Building"),
+    "job_done": ("آماده", "Ready"),
+    "job_failed": ("ناموفق", "Failed"),
+    "download": ("دریافت", "Download"),
     "no_rows": ("داده‌ای در این بازه نیست.", "No data in this period."),
     # --- end of reports block ---
     # --- case page and triage (issue 16) ---

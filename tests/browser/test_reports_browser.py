@@ -146,6 +146,30 @@ def test_manager_month_report_charts_and_exports(server: Server, tmp_path: Path)
         assert page.locator('section[data-table="needs_matrix"] td[style*="background"]'
                             ).count() > 0
 
+        # The whole needs report in the background: progress shown, then the download;
+        # the workbook's first sheet (the neighbourhood table) equals the API's.
+        page.click('.job-start[data-format="xlsx"]')
+        job = page.locator("#job-list li[data-job]").first
+        expect(job).to_have_attribute("data-state", "done", timeout=60_000)
+        assert job.locator("progress").evaluate("p => p.value") == 100
+        with page.expect_download() as info:
+            job.locator("a.job-download").click()
+        target = tmp_path / "needs-all.xlsx"
+        info.value.save_as(target)
+        assert len([n for n in zipfile.ZipFile(target).namelist()
+                    if n.startswith("xl/worksheets/sheet")]) >= 4
+        rows = xlsx_rows(target)
+        start = next(i for i, row in enumerate(rows) if row[:1] == ["محله"] and
+                     row[-1] == "جمع")  # the header (a filter line above also says محله)
+        exported_totals = {row[0]: int(float(row[-1])) for row in rows[start + 1:]}
+        needs = page.request.get(f"{server.url}/api/reports/needs?month=1403-12").json()
+        matrix = next(t for t in needs["tables"] if t["key"] == "needs_matrix")["rows"]
+        assert exported_totals == {row["neighbourhood"]: row["total"] for row in matrix}
+        assert sum(exported_totals.values()) == 60
+        key = job.get_attribute("data-job")
+        page.reload()  # the finished job stays listed, with its link
+        expect(page.locator(f'#job-list li[data-job="{key}"] a.job-download')).to_have_count(1)
+
         for path in ("/api/reports/abandoned-calls", "/api/reports/abandoned-calls/export",
                      "/agent", "/supervisor"):
             response = page.request.get(f"{server.url}{path}", max_redirects=0)

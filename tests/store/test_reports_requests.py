@@ -13,6 +13,7 @@ from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
 from callcenter.followups.models import ContactAttempt, Task
+from callcenter.reference.services import populations
 from callcenter.reports.filters import ReportFilters
 from callcenter.reports.periods import month_period
 from callcenter.reports.services import build_report
@@ -118,9 +119,45 @@ def test_funnel_times_deadlines_and_backlog(session: Session) -> None:
     assert deadline["met_share"] == pytest.approx(2 / 3)
     assert deadline["late_mean_hours"] == pytest.approx(6.0)
     assert report.figures["reopened"] == 1
-    # Backlog at NOW (2025-03-21 12:00): the one referred request, 20 days old, late.
+    # Backlog at the period's end (1403-12-30 24:00, before NOW): the referred request
+    # and the one reopened at +40 h (its history says so), both ~20 days old and late.
     (ageing,) = report.table("backlog_ageing").rows
-    assert (ageing["open"], ageing["over_7d"], ageing["past_deadline"]) == (1, 1, 1)
+    assert (ageing["open"], ageing["over_7d"], ageing["past_deadline"]) == (2, 2, 2)
+
+
+def test_backlog_ageing_as_of_the_period_end(session: Session) -> None:
+    later = at("2025-04-01 12:00:00")
+    a = request(session, "2025-03-10 08:00:00", status="resolved")  # resolved after the end
+    event(session, a, 0, "new", kind="created")
+    event(session, a, 0.5, "referred")
+    session.add(RequestEvent(request_id=a.id, at=at("2025-03-25 08:00:00"), kind="status",
+                             to_status="resolved"))
+    request(session, "2025-03-19 08:00:00")  # new, no history line: open since filing
+    request(session, "2025-03-22 08:00:00")  # filed after the end
+    d = request(session, "2025-03-05 08:00:00", status="resolved")
+    event(session, d, 20, "resolved")  # resolved inside the period
+    # Not changed since 03-13 (``updated_at``): its status now is its status then -
+    # resolved, though it has no history line (the history alone would say "new").
+    e = request(session, "2025-03-12 08:00:00", status="resolved")
+    e.updated_at = at("2025-03-13 08:00:00")
+    session.add(e)
+    session.flush()
+    report = build_report("requests", session=session, filters=ReportFilters(period=ESFAND),
+                          settings=Settings(environment="test", ami_enabled=False), now=later)
+    (ageing,) = report.table("backlog_ageing").rows
+    # At 2025-03-20 20:30 UTC: a is 10.5 days old (open then), the 03-19 one 1.5 days.
+    assert {k: ageing[k] for k in ("open", "under_1d", "d1_3", "d3_7", "over_7d",
+                                   "past_deadline")} == {
+        "open": 2, "under_1d": 0, "d1_3": 1, "d3_7": 0, "over_7d": 1, "past_deadline": 2}
+    # A period not over yet (1404-01, now 2025-03-25 12:00) reads today's statuses: a is
+    # resolved; the 03-19 and 03-22 ones are open, 6.2 and 3.2 days old.
+    farvardin = month_period("1404-01", TZ)
+    report = build_report("requests", session=session,
+                          filters=ReportFilters(period=farvardin),
+                          settings=Settings(environment="test", ami_enabled=False),
+                          now=at("2025-03-25 12:00:00"))
+    (ageing,) = report.table("backlog_ageing").rows
+    assert (ageing["open"], ageing["d3_7"]) == (2, 2)
 
 
 def test_duplicates_clusters_and_rising(session: Session) -> None:
@@ -156,6 +193,18 @@ def test_per_1000_residents(session: Session) -> None:
                           populations={"fahadan": 4000})
     (row,) = report.table("needs_per_1000").rows
     assert row["waste"] == pytest.approx(0.5)
+    # District 1: its other neighbourhoods have no figure here, so no per-1,000 figure.
+    districts = {r["district"]: r for r in report.table("needs_districts").rows}
+    assert districts["1"]["requests"] == 2 and districts["1"]["per_1000"] is None
+    # The shipped estimates (config/reference/neighbourhoods.yaml): district 1 = the sum
+    # of its six neighbourhoods, 72,000 residents.
+    report = build_report("needs", session=session, filters=ReportFilters(period=ESFAND),
+                          settings=Settings(environment="test"), now=NOW,
+                          populations=populations())
+    districts = {r["district"]: r for r in report.table("needs_districts").rows}
+    assert districts["1"]["residents"] == 72000
+    assert districts["1"]["per_1000"] == pytest.approx(2 * 1000 / 72000)
+    assert districts["2"]["requests"] == 0 and districts["2"]["per_1000"] == 0
 
 
 def test_satisfaction_by_department_agent_and_channel(session: Session) -> None:

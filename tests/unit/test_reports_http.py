@@ -129,3 +129,53 @@ def test_built_monthly_reports_are_listed_and_served(panels: Panels) -> None:
     # Tried: another file in the folder, a path out of it, a month not built.
     for name in ("notes.txt", "..%2Fcallcenter.db", "report-1404-01.pdf"):
         assert client.get(f"/reports/monthly/{name}").status_code == 404, name
+
+
+def test_background_export_progress_and_download(panels: Panels) -> None:
+    add_calls(panels)
+    client = panels.client
+    headers = panels.as_user("mina")
+    started = client.post("/api/reports/contact/export-jobs?month=1403-12", headers=headers,
+                          json={"format": "csv", "table": "contact_total"})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["state"] in ("pending", "running", "done") and job["report"] == "contact"
+    panels.services.report_jobs.futures[job["key"]].result(timeout=60)
+    done = client.get(f"/api/reports/jobs/{job['key']}").json()
+    assert (done["state"], done["progress"]) == ("done", 100)
+    raw = client.get(done["download"])
+    assert raw.status_code == 200 and raw.content.startswith("\ufeff".encode())
+    direct = client.get("/api/reports/contact/export?table=contact_total&month=1403-12"
+                        "&format=csv")
+    assert raw.content == direct.content  # the same file as the direct export
+    page = client.get("/reports?month=1403-12").text
+    assert f'data-job="{job["key"]}"' in page and done["download"] in page
+    # Tried: a bad filter (422, no job), no CSRF token (403), another user's job (404).
+    bad = client.post("/api/reports/contact/export-jobs?month=1403-13", headers=headers,
+                      json={"format": "csv"})
+    assert bad.status_code == 422 and "no such Jalali month" in bad.text
+    assert client.post("/api/reports/contact/export-jobs", json={}).status_code == 403
+    panels.as_user("sara")
+    assert client.get(f"/api/reports/jobs/{job['key']}").status_code == 404
+    assert client.get(done["download"]).status_code == 404
+    assert client.get("/api/reports/jobs/not-a-key").status_code == 422
+
+
+def test_agents_report_reads_the_state_history_the_board_writes(panels: Panels) -> None:
+    board = panels.services.panel_hub.board
+    start = datetime(2025, 3, 1, 8, tzinfo=UTC).timestamp()
+    board.fire("2101", "join", at=start)
+    board.fire("2101", "pause", at=start + 600, reason="prayer")
+    board.fire("2101", "resume", at=start + 900)
+    board.fire("2101", "leave", at=start + 3600)
+    panels.services.agent_history.flush()
+    client = panels.client
+    panels.as_user("mina")
+    body = client.get("/api/reports/agents?month=1403-12").json()
+    tables = {t["key"]: t["rows"] for t in body["tables"]}
+    (row,) = tables["agents"]
+    assert (row["agent"], row["logged_in_seconds"], row["break_seconds"]) == ("2101", 3600, 300)
+    assert tables["agent_breaks"] == [{"agent": "2101", "reason": "prayer", "seconds": 300.0}]
+    parts = client.get("/health").json()["parts"]
+    assert parts["agent_history"] == {"state": "running", "errors": 0, "queued": 0}
+    assert parts["report_jobs"]["state"] == "running"

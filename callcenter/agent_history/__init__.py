@@ -1,0 +1,1 @@
+"""Append-only history of agent states (for the per-agent report)."""
