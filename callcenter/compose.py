@@ -144,6 +144,7 @@ def _telephony_parts(services: Services) -> list[Part]:
     settings, engine = services.settings, services.engine
     scheduler = SchedulerPart(settings)
     parts: list[Part] = []
+    _install_retention(settings, engine, scheduler.scheduler)
     if settings.ami_enabled:
         ami = AmiPart(settings=settings, notifier=services.notifier,
                       recorder=CallRecorder(engine=engine, settings=settings),
@@ -162,11 +163,15 @@ def _telephony_parts(services: Services) -> list[Part]:
                               deliverer=shahrbin_deliverer(settings, engine, services.shahrbin)))
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
+    return parts
+
+
+def _install_retention(settings: Settings, engine: Engine, scheduler: AsyncIOScheduler) -> None:
+    """Recordings older than ``recording_retention_days`` removed (0: kept for ever)."""
     if settings.recording_retention_days > 0:
-        install_retention(scheduler=scheduler.scheduler,
+        install_retention(scheduler=scheduler,
                           retention=RecordingRetention(engine=engine, settings=settings),
                           interval_seconds=settings.recording_retention_interval_seconds)
-    return parts
 
 
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
