@@ -166,14 +166,6 @@ def _telephony_parts(services: Services) -> list[Part]:
     return parts
 
 
-def _install_retention(settings: Settings, engine: Engine, scheduler: AsyncIOScheduler) -> None:
-    """Recordings older than ``recording_retention_days`` removed (0: kept for ever)."""
-    if settings.recording_retention_days > 0:
-        install_retention(scheduler=scheduler,
-                          retention=RecordingRetention(engine=engine, settings=settings),
-                          interval_seconds=settings.recording_retention_interval_seconds)
-
-
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
                         ) -> OutboxDeliverer | None:
     if not settings.shahrbin_enabled:
@@ -203,3 +195,11 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
     install_job(scheduler=scheduler, runner=runner,
                 interval_seconds=settings.followups_interval_seconds)
     return runner
+
+
+def _install_retention(settings: Settings, engine: Engine, scheduler: AsyncIOScheduler) -> None:
+    """Recordings older than ``recording_retention_days`` removed (0: kept for ever)."""
+    if settings.recording_retention_days > 0:
+        install_retention(scheduler=scheduler,
+                          retention=RecordingRetention(engine=engine, settings=settings),
+                          interval_seconds=settings.recording_retention_interval_seconds)
