@@ -168,6 +168,7 @@ def _telephony_parts(services: Services) -> list[Part]:
     settings, engine = services.settings, services.engine
     scheduler = SchedulerPart(settings)
     parts: list[Part] = []
+    _install_retention(settings, engine, scheduler.scheduler)
     if settings.ami_enabled:
         ami = AmiPart(settings=settings, notifier=services.notifier,
                       recorder=CallRecorder(engine=engine, settings=settings,
@@ -188,10 +189,6 @@ def _telephony_parts(services: Services) -> list[Part]:
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
     _install_session_prune(services, scheduler.scheduler)
-    if settings.recording_retention_days > 0:
-        install_retention(scheduler=scheduler.scheduler,
-                          retention=RecordingRetention(engine=engine, settings=settings),
-                          interval_seconds=settings.recording_retention_interval_seconds)
     if settings.reports_monthly_enabled:
         install_monthly_job(scheduler=scheduler.scheduler, jobs=services.report_jobs,
                             interval_minutes=settings.reports_monthly_check_minutes)
@@ -250,3 +247,11 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
     install_job(scheduler=scheduler, runner=runner,
                 interval_seconds=settings.followups_interval_seconds)
     return runner
+
+
+def _install_retention(settings: Settings, engine: Engine, scheduler: AsyncIOScheduler) -> None:
+    """Recordings older than ``recording_retention_days`` removed (0: kept for ever)."""
+    if settings.recording_retention_days > 0:
+        install_retention(scheduler=scheduler,
+                          retention=RecordingRetention(engine=engine, settings=settings),
+                          interval_seconds=settings.recording_retention_interval_seconds)

@@ -62,3 +62,20 @@ def test_zero_days_keeps_everything(engine: Engine, tmp_path: Path) -> None:
     settings = Settings(database_url=str(engine.url), recordings_dir=tmp_path)
     assert RecordingRetention(engine=engine, settings=settings).run_once().removed == []
     assert (tmp_path / "request-1.wav").exists()
+
+
+def test_serve_schedules_the_retention_job_only_when_set(tmp_path: Path) -> None:
+    from callcenter.compose import compose
+    from callcenter.parts import SchedulerPart
+
+    def jobs(**overrides: object) -> list[str]:
+        settings = Settings(environment="test", data_dir=tmp_path, ami_enabled=False,
+                            agi_port=0, **overrides)  # type: ignore[arg-type]
+        composition = compose(settings)
+        [scheduler] = [p for p in composition.parts if isinstance(p, SchedulerPart)]
+        found = [job.id for job in scheduler.scheduler.get_jobs()]
+        composition.services.engine.dispose()
+        return found
+
+    assert "recording-retention" in jobs(recording_retention_days=30)
+    assert "recording-retention" not in jobs()
