@@ -197,16 +197,9 @@ def reports_page(request: Request, params: ReportParams, user: ReportsUser,
     filters, built = _report(report, request, params, session)
     services = get_services(request)
     return page.render_page(request, session=session, user=user,
-                            monthly=monthly_list(services.settings, services.report_jobs),
+                            monthly=built_reports(services.settings),
                             exports=services.report_jobs.recent_exports(user.id),
                             filters=filters, report=built, names=[str(n) for n in ReportName])
-
-
-def monthly_list(settings: Settings, jobs: ReportJobs) -> list[str]:
-    """The monthly PDFs to list: the scheduler's built rows and any file the command
-    line wrote, those whose file is there, newest month first."""
-    files = set(built_reports(settings))
-    return sorted(files & set(jobs.monthly_done()) | files, reverse=True)
 
 
 @router.get("/reports/monthly/{name}", include_in_schema=False)

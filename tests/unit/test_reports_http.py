@@ -179,3 +179,13 @@ def test_agents_report_reads_the_state_history_the_board_writes(panels: Panels) 
     parts = client.get("/health").json()["parts"]
     assert parts["agent_history"] == {"state": "running", "errors": 0, "queued": 0}
     assert parts["report_jobs"]["state"] == "running"
+
+
+def test_the_scheduler_built_pdf_is_listed_for_download(panels: Panels) -> None:
+    add_calls(panels)
+    assert panels.services.report_jobs.ensure_monthly("1403-12") == "1403-12"
+    client = panels.client
+    panels.as_user("mina")
+    page = client.get("/reports").text
+    assert 'href="/reports/monthly/report-1403-12.pdf"' in page
+    assert client.get("/reports/monthly/report-1403-12.pdf").content.startswith(b"%PDF")
