@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, func, select
 
 from callcenter.agent_panel.services import file_through_intake
@@ -64,6 +64,9 @@ class CaseOut(BaseModel):
     triaged_at: datetime | None
 
 
+PRIVATE_EVENT_KEYS = frozenset({"recording_path"})
+
+
 class EventOut(BaseModel):
     at: datetime
     kind: str
@@ -73,6 +76,15 @@ class EventOut(BaseModel):
     channel: str | None
     note: str | None
     data: dict[str, Any] | None
+
+    @field_validator("data")
+    @classmethod
+    def _no_paths(cls, data: dict[str, Any] | None) -> dict[str, Any] | None:
+        """History data kept for the store's own use (where a repeat contact's recording
+        lies on the PBX) is not shown: recordings are reached by their routes only."""
+        if not data:
+            return data
+        return {key: value for key, value in data.items() if key not in PRIVATE_EVENT_KEYS}
 
 
 class CaseDetail(CaseOut):

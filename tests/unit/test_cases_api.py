@@ -70,3 +70,24 @@ def test_openapi_documents_the_case_api(panels: Panels) -> None:
     assert "CaseDetail" in doc["components"]["schemas"]
     responses = paths["/api/cases/{code}"]["get"]["responses"]
     assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorOut")
+
+
+def test_a_repeat_contacts_recording_path_is_not_shown(panels: Panels) -> None:
+    """Tried: a voice message repeating an open request (its recording's path on the PBX
+    is kept in the ``contact`` history event), then the case read through the API. The
+    path was in the event's ``data``; recordings are reached through their routes only."""
+    from callcenter.db.engine import session_scope
+    from callcenter.intake.services import file_request
+
+    headers = panels.as_user("ali")
+    code = file(panels, headers, "09131234567", "waste")
+    path = "/var/spool/asterisk/recording/ivr-1700000000.1.wav"
+    with session_scope(panels.services.engine) as session:
+        repeat = file_request(session=session, phone="09131234567", channel="phone",
+                              category_code="waste", recording_path=path, actor="ivr")
+        assert repeat.repeat_of is not None
+    body = panels.client.get(f"/api/cases/{code}")
+    assert body.status_code == 200
+    contact = [e for e in body.json()["history"] if e["kind"] == "contact"]
+    assert contact and contact[0]["data"] == {"repeat": True}
+    assert path not in body.text and "recording_path" not in body.text
