@@ -256,6 +256,11 @@ class Settings(BaseSettings):
             # Telegram's setWebhook takes only these; Bale's goes into the URL path.
             raise ValueError("bot_webhook_secret: only A-Z, a-z, 0-9, _ and - "
                              "(1 to 256 characters)")
+        if (self.environment == "production" and self.bot_enabled
+                and self.bot_mode == "webhook"
+                and not self.public_base_url.startswith("https://")):
+            raise ValueError("bot_mode webhook needs an https:// public_base_url "
+                             "(the platforms deliver webhooks over TLS only)")
         if self.environment == "production":
             problems = weak_secrets(self)
             if problems:

@@ -24,6 +24,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from callcenter.attachments.services import AttachmentRefused, check_declared
+from callcenter.backoff import backoff_delay
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.followups.policy import ContactPolicy
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WEBHOOK_PATH = "/bot/webhook"
 POLL_ERROR_PAUSE_SECONDS = 5.0
+CONNECT_BACKOFF_CAP_SECONDS = 60.0
 
 
 class BotChannel:
@@ -56,6 +58,7 @@ class BotChannel:
                                    max_attempts=settings.bot_send_max_attempts,
                                    retry_base_seconds=settings.bot_retry_base_seconds)
         self._wake = asyncio.Event()
+        self.ready = asyncio.Event()  # the platform answered getMe (and took the webhook)
         self._tasks: set[asyncio.Task[None]] = set()
         self.updates_handled = self.duplicates = 0
         self.last_error: str | None = None
@@ -77,6 +80,31 @@ class BotChannel:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Never fails the process: the platform unreachable at start is retried in the
+        background (``/health`` says ``connecting`` with the error meanwhile)."""
+        self._spawn(self._connect_then_run())
+
+    async def _connect_then_run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._connect()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # TelegramError, a refused connection, a bad token
+                attempt += 1
+                self.last_error = f"connect: {type(exc).__name__}"
+                log.warning("bot API not reachable (%s), retrying", type(exc).__name__)
+                await asyncio.sleep(backoff_delay(attempt=attempt, base=1.0,
+                                                  cap=CONNECT_BACKOFF_CAP_SECONDS))
+        self.ready.set()
+        self.last_error = None
+        if self.settings.bot_mode == "polling":
+            self._spawn(self._poll_forever())
+        await self._deliver_forever()
+
+    async def _connect(self) -> None:
         await self.bot.initialize()
         if self.settings.bot_mode == "webhook":
             url = self.settings.public_base_url.rstrip("/") + WEBHOOK_PATH
@@ -88,8 +116,6 @@ class BotChannel:
                                            secret_token=secret)
         else:
             await self.bot.delete_webhook()
-            self._spawn(self._poll_forever())
-        self._spawn(self._deliver_forever())
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -98,7 +124,9 @@ class BotChannel:
         await self.bot.shutdown()
 
     def health(self) -> dict[str, Any]:
-        return {"state": "running" if self._tasks else "stopped",
+        state = ("running" if self.ready.is_set() else "connecting") if self._tasks \
+            else "stopped"
+        return {"state": state,
                 "platform": self.settings.bot_platform, "mode": self.settings.bot_mode,
                 "updates": self.updates_handled, "duplicates": self.duplicates,
                 "sent": self.deliverer.sent, "failed": self.deliverer.failed,

@@ -72,6 +72,9 @@ def converse(*, session: Session, chat: BotChat, incoming: Incoming, ctx: Contex
         return [Reply(t, m) for t, m in answer_callback(
             session=session, chat=chat, data=incoming.callback_data)]
     text = (incoming.text or "").strip()
+    if text == "/start":  # the platform's start button, or the citizen starting over
+        _reset(session, chat, ctx)
+        return [Reply(texts.say("welcome"), texts.main_menu(opted_out=chat.opted_out))]
     if text in ("/cancel", texts.CANCEL):
         _reset(session, chat, ctx)
         return [Reply(texts.say("cancelled"), texts.main_menu(opted_out=chat.opted_out))]
@@ -93,7 +96,7 @@ def _idle(session: Session, chat: BotChat, incoming: Incoming, ctx: Context) -> 
         return [Reply(texts.say("ask_code"), texts.main_menu(opted_out=chat.opted_out))]
     if text != texts.NEW_REQUEST:
         return [Reply(texts.say("welcome"), texts.main_menu(opted_out=chat.opted_out))]
-    chat.draft = {}
+    _reset(session, chat, ctx)  # what an abandoned conversation collected is not reused
     if chat.citizen_id is None:
         chat.state = "contact"
         return [Reply(texts.say("ask_contact"), texts.contact_keyboard())]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,12 +27,14 @@ from callcenter.cases.services import change_status
 from callcenter.citizens.models import Citizen
 from callcenter.clock import utcnow
 from callcenter.digits import persian_digits
+from callcenter.followups.policy import build_policy
 from callcenter.followups.surveys import settle_answered
 from callcenter.media.links import LinkSigner
 from callcenter.messenger import texts
 from callcenter.messenger.channel import BotChannel
 from callcenter.messenger.models import BotChat, BotMessage, BotUpdate
 from callcenter.outbox.models import OutboxItem
+from callcenter.reference.hours import Holidays
 from callcenter.settings import Settings
 
 SECRET = "test-webhook-secret_0123456789abcdef"
@@ -68,6 +71,7 @@ async def app_client(engine: Engine, bot_api: BotApiServer, tmp_path: Path
             transport=transport, base_url="http://testserver") as client:
         channel = app.state.services.bot
         assert channel is not None
+        await asyncio.wait_for(channel.ready.wait(), 10)
         yield client, channel
     app.state.services.engine.dispose()
 
@@ -355,3 +359,110 @@ async def test_polling_mode_reads_get_updates_once_each(
     assert "خوش آمدید" in welcome["text"]
     offsets = [c.params.get("offset") for c in bot_api.api.calls if c.method == "getUpdates"]
     assert str(who.update_id + 1) in [str(o) for o in offsets]
+
+
+async def test_bale_webhook_takes_the_secret_in_the_path_only(
+    engine: Engine, bot_api: BotApiServer, tmp_path: Path
+) -> None:
+    """Tried: a Bale bot in webhook mode. Expect setWebhook to register the URL ending
+    with the secret; an update on /bot/webhook/<secret> acted on; the bare path, a wrong
+    path secret, and Telegram's header alone are 403 and store nothing."""
+    settings = _settings(engine, bot_api, tmp_path, bot_platform="bale")
+    app = create_app(settings, start_parts=False)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    who = Citizen_()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=transport, base_url="http://testserver") as client:
+        await asyncio.wait_for(app.state.services.bot.ready.wait(), 10)
+        [hook] = [c.params for c in bot_api.api.calls if c.method == "setWebhook"]
+        assert hook["url"] == f"{BASE}/bot/webhook/{SECRET}"
+        forged = [await _post(client, who.text("/start")),
+                  await client.post("/bot/webhook/wrong", json=who.text("/start")),
+                  await client.post("/bot/webhook", json=who.text("/start"))]
+        assert [r.status_code for r in forged] == [403, 403, 403]
+        with Session(engine) as s:
+            assert s.exec(select(BotUpdate)).all() == []
+        ok = await client.post(f"/bot/webhook/{SECRET}", json=who.text("/start"))
+        assert ok.status_code == 200
+        with Session(engine) as s:
+            assert len(s.exec(select(BotUpdate)).all()) == 1
+    app.state.services.engine.dispose()
+
+
+async def test_failed_sends_are_retried_and_a_blocked_chat_fails_for_good(
+    app_client: tuple[httpx.AsyncClient, BotChannel], bot_api: BotApiServer, engine: Engine,
+) -> None:
+    """Tried: the Bot API answers 500 to the first sendMessage, then 403 (the citizen
+    blocked the bot) to a later one. Expect the first reply sent on its second attempt
+    (stored attempts=2), the second marked failed after one attempt and never retried."""
+    client, channel = app_client
+    channel.deliverer.retry_base = 0  # due again at once
+    who = Citizen_()
+    bot_api.api.fail_sends = [500]
+    assert (await _post(client, who.text("/start"))).status_code == 200
+    await channel.run_once()
+    await channel.run_once()
+    with Session(engine) as s:
+        [first] = s.exec(select(BotMessage)).all()
+        assert (first.status, first.attempts) == ("sent", 2)
+    bot_api.api.fail_sends = [403]
+    assert (await _post(client, who.text("/start"))).status_code == 200
+    await channel.run_once()
+    await channel.run_once()
+    with Session(engine) as s:
+        second = s.exec(select(BotMessage).where(BotMessage.id != first.id)).one()
+        assert (second.status, second.attempts) == ("failed", 1)
+        assert second.error is not None and "Forbidden" in second.error
+    assert len([c for c in bot_api.api.calls if c.method == "sendMessage"]) == 3
+
+
+async def test_a_status_push_outside_calling_hours_waits_for_the_next_opening(
+    app_client: tuple[httpx.AsyncClient, BotChannel], bot_api: BotApiServer, engine: Engine,
+) -> None:
+    """Tried: calling hours that exclude now; the department changes the status of a
+    bot request. Expect the push stored, not sent, due at the next opening (later than
+    now) with reason outside-hours; the citizen's own replies still go at once."""
+    client, channel = app_client
+    await _file_through_the_bot(client, channel, bot_api, Citizen_())
+    now_hour = utcnow().astimezone(ZoneInfo("Asia/Tehran")).hour
+    start = (now_hour + 2) % 22
+    channel.deliverer.policy = build_policy(
+        zone="Asia/Tehran", opens=time(start, 0), closes=time(start + 1, 0),
+        open_on_friday=True, cap=3, period=timedelta(days=7),
+        holidays=Holidays(yearly=frozenset(), dated=frozenset()))
+    sent_before = len(bot_api.api.sent())
+    with Session(engine, expire_on_commit=False) as s:
+        request = s.exec(select(CitizenRequest)).one()
+        change_status(session=s, request=request, to_status=RequestStatus.IN_PROGRESS,
+                      actor="dept")
+        s.commit()
+    await channel.run_once()
+    assert len(bot_api.api.sent()) == sent_before
+    with Session(engine) as s:
+        push = s.exec(select(BotMessage).where(BotMessage.kind == "status")).one()
+        assert (push.status, push.error) == ("queued", "outside-hours")
+        assert push.due_at > utcnow()
+
+
+async def test_an_unreachable_bot_api_does_not_stop_the_app(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Tried: the Bot API's address refuses connections at start. Expect the app to
+    start anyway, the bot part reported ``connecting`` with the error in /health."""
+    with BotApiServer() as gone:
+        pass  # its port was listening a moment ago, closed now
+    settings = _settings(engine, gone, tmp_path)
+    app = create_app(settings, start_parts=False)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=transport, base_url="http://testserver") as client:
+        channel = app.state.services.bot
+        for _ in range(100):
+            if channel.last_error:
+                break
+            await asyncio.sleep(0.05)
+        assert channel.health()["state"] == "connecting"
+        assert channel.health()["last_error"].startswith("connect:")
+        health = (await client.get("/health")).json()
+        assert "bot" in str(health)
+    app.state.services.engine.dispose()
