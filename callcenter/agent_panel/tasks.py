@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -39,28 +40,30 @@ def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
     One query: the first ``MAX_TASKS`` open tasks from the partial open-task index,
     each with its citizen's phone, its request's code and its assignee's name joined
     (only those columns, no ORM rows to build)."""
+    # The related names as correlated scalar subqueries, each a primary-key probe for
+    # one of the (at most MAX_TASKS) listed tasks: the planner cannot turn them into a
+    # hash join over the whole citizen or request table, as it may do with JOINs.
+    phone = (sa_select(col(Citizen.phone)).where(col(Citizen.id) == col(Task.citizen_id))
+             .scalar_subquery())
+    code = (sa_select(col(CitizenRequest.tracking_code))
+            .where(col(CitizenRequest.id) == col(Task.request_id)).scalar_subquery())
+    assignee = (sa_select(func.coalesce(func.nullif(col(User.full_name), ""),
+                                        col(User.username)))
+                .where(col(User.id) == col(Task.assigned_user_id)).scalar_subquery())
     query = (
-        sa_select(col(Task.id), col(Task.kind), col(Task.state), col(Task.due_at),
-                  col(Citizen.phone), col(CitizenRequest.tracking_code),
-                  col(Task.call_linkedid), col(Task.assigned_user_id),
-                  col(User.full_name), col(User.username), col(Task.note))
-        .select_from(Task)
-        .outerjoin(Citizen, col(Citizen.id) == col(Task.citizen_id))
-        .outerjoin(CitizenRequest, col(CitizenRequest.id) == col(Task.request_id))
-        .outerjoin(User, col(User.id) == col(Task.assigned_user_id))
+        sa_select(col(Task.id), col(Task.kind), col(Task.state), col(Task.due_at), phone,
+                  code, col(Task.call_linkedid), col(Task.assigned_user_id), assignee,
+                  col(Task.note))
         .where(*open_task_filter(assigned_user_id=None if user.is_supervisor else user.id))
         .order_by(col(Task.due_at), col(Task.id))
         .limit(MAX_TASKS)
     )
     return [
         TaskOut(id=task_id, kind=kind, state=state, due_at=as_utc(due_at).isoformat(),
-                phone=phone, tracking_code=code, call_linkedid=linkedid,
-                assigned_user_id=assigned_id,
-                assigned_to=(full_name or username) if assigned_id is not None
-                and username is not None else None,
-                note=note)
-        for (task_id, kind, state, due_at, phone, code, linkedid, assigned_id, full_name,
-             username, note) in session.execute(query)
+                phone=phone_number, tracking_code=tracking_code, call_linkedid=linkedid,
+                assigned_user_id=assigned_id, assigned_to=assigned_to, note=note)
+        for (task_id, kind, state, due_at, phone_number, tracking_code, linkedid,
+             assigned_id, assigned_to, note) in session.execute(query)
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func
+from sqlalchemy import Integer, bindparam, case, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -53,7 +53,10 @@ def backlog_lines(*, session: Session, now: datetime) -> list[BacklogLine]:
     overdue = case((col(CitizenRequest.deadline_at) < as_utc(now), 1), else_=0)
     rows = session.exec(
         select(CitizenRequest.department_code, func.count(), cast(func.sum(overdue), Integer))
-        .where(col(CitizenRequest.status).in_(sorted(str(s) for s in OPEN_STATUSES)))
+        # literals, as the partial open-request index names them (SQLite uses it then)
+        .where(col(CitizenRequest.status).in_(bindparam(
+            "open_statuses", sorted(str(s) for s in OPEN_STATUSES), expanding=True,
+            literal_execute=True)))
         .group_by(col(CitizenRequest.department_code))
     ).all()
     # sorted here: the database's collation may order codes differently from Python
