@@ -1,7 +1,7 @@
 """citizen messages: citizen_message (durable outbound SMS and other channels)
 
 Revision ID: 0007_i16b_citizen_messages
-Revises: 0007_i13b_open_tasks
+Revises: 0008_i13b_open_requests
 Create Date: 2026-12-03 07:50:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import callcenter.db.types
 
 revision = '0007_i16b_citizen_messages'
-down_revision = '0007_i13b_open_tasks'
+down_revision = '0008_i13b_open_requests'
 branch_labels = None
 depends_on = None
 
