@@ -16,6 +16,7 @@ from callcenter.cases.services import get_request_by_code
 from callcenter.casework import services
 from callcenter.deps import AppServices
 from callcenter.intake.triage import Edit, add_note, edit_request
+from callcenter.reference.models import Department
 from callcenter.web.templating import render
 
 router = APIRouter(tags=["case page"])
@@ -37,6 +38,8 @@ class EditOut(BaseModel):
     version: int
     category_code: str
     department_code: str
+    department_fa: str
+    department_en: str
     neighbourhood_code: str | None
     deadline_at: str | None
     changes: list[str]
@@ -88,9 +91,12 @@ def edit_case(code: str, body: EditIn, user: StaffUser, session: DbSession) -> E
                                version=body.version, category_code=body.category_code,
                                neighbourhood_code=body.neighbourhood_code,
                                landmark=body.landmark, description=body.description))
+    department = session.get(Department, request.department_code)
     return EditOut(tracking_code=request.tracking_code, version=request.version,
                    category_code=request.category_code,
                    department_code=request.department_code,
+                   department_fa=department.name_fa if department else request.department_code,
+                   department_en=department.name_en if department else request.department_code,
                    neighbourhood_code=request.neighbourhood_code,
                    deadline_at=request.deadline_at.isoformat() if request.deadline_at else None,
                    changes=sorted(changes))

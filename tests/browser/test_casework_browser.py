@@ -67,7 +67,8 @@ def test_agent_triages_a_voice_request_and_the_case_page_shows_it(
         agent.screenshot(path=str(tmp_path / "triage.png"), full_page=True)
         item.locator("button[type=submit]").click()
         expect(agent.locator("#flash")).to_contain_text("بررسی ثبت شد")
-        expect(item.locator(".triage-department")).to_have_text("traffic")
+        expect(item.locator(".triage-department")).to_have_attribute("data-code", "traffic")
+        expect(item.locator(".triage-department")).to_have_text("سازمان حمل‌ونقل و ترافیک")
         with Session(server.engine) as session:
             request = session.exec(select(CitizenRequest).where(
                 CitizenRequest.tracking_code == code)).one()

@@ -26,7 +26,9 @@
         const item = form.closest(".triage-item");
         if (item) {
           item.dataset.done = "1";
-          item.querySelector(".triage-department").textContent = out.department_code;
+          const dept = item.querySelector(".triage-department");
+          dept.textContent = CC.fa ? out.department_fa : out.department_en;
+          dept.dataset.code = out.department_code;
           CC.flash(t("triage_saved"));
           form.querySelector("button[type=submit]").disabled = true;
         } else {
