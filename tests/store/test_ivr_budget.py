@@ -45,8 +45,8 @@ BUDGET: dict[str, dict[str, int]] = {
         "known_place": 2,  # BEGIN, the citizen's one earlier neighbourhood (a new caller: none)
         # intake (citizen, duplicate rule, routing, events, outbox: 17), the tracking-code
         # message row in the same unit (its per-call dedupe probe, the row: 2), the triage
-        # task of a voice message with no neighbourhood (its probe, the task: 2), 2 more
-        # of the district and triage columns' flush
+        # task of a voice message with no neighbourhood (its probe, the task: 2); 23 as
+        # measured once the three were merged
         "file_request": 23,
         "send_sms_code": 0,  # only wakes the message delivery: the row is already written
         "call_record": 10,  # the record (once by linkedid), its citizen, its request link
