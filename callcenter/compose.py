@@ -40,6 +40,8 @@ from callcenter.notifier import Notifier
 from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
+from callcenter.reference.calendar import opening_hours
+from callcenter.reference.hours import Hours
 from callcenter.reference.services import sync_reference
 from callcenter.runtime import DatabasePart, Part, Runtime
 from callcenter.settings import Settings
@@ -77,6 +79,9 @@ class Services:
     queue_state: QueueState | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
+    # The centre's opening hours and holidays (``reference.calendar``): working-hours
+    # deadlines, escalations and the reports read this one calendar.
+    calendar: Hours | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         pools=pools, panel_hub=panel_hub,
         supervisor_hub=SupervisorHub(settings=settings, engine=engine, notifier=notifier,
                                      board=panel_hub.board),
+        calendar=opening_hours(settings),
     )
     if telephony:
         runtime.parts.extend(_telephony_parts(services))
@@ -177,8 +183,10 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
         return None
     runner = FollowupRunner(
         engine=services.engine, config=RunnerConfig.from_settings(settings),
-        policy=policy_from_settings(settings), sms=services.sms.service,
-        actions=services.ami_actions, queue_state=services.queue_state,
+        policy=policy_from_settings(settings, holidays=services.calendar.holidays
+                                    if services.calendar else None),
+        sms=services.sms.service, actions=services.ami_actions,
+        queue_state=services.queue_state, calendar=services.calendar,
     )
     install_job(scheduler=scheduler, runner=runner,
                 interval_seconds=settings.followups_interval_seconds)

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     outbound_trunk: str = "citizens"  # PJSIP/<national number>@<trunk>
     outbound_context: str = "outbound"  # dialplan context with ``survey`` and ``callback``
     outbound_caller_id: str = "137"
+    # Escalation levels (issue 17), in percent of a category's deadline: the first goes to
+    # the department, every later one to the department's head and the supervisors' page.
+    escalation_levels: list[float] = Field(default_factory=lambda: [100.0, 150.0],
+                                           min_length=1)
     # --- end of follow-ups block ---
 
     # --- Security and reliability (issue 12, web half) ---
@@ -208,6 +212,9 @@ class Settings(BaseSettings):
             raise ValueError("opening_time must be before closing_time")
         if self.calling_hours_start >= self.calling_hours_end:  # follow-ups block
             raise ValueError("calling_hours_start must be before calling_hours_end")
+        levels = self.escalation_levels
+        if levels != sorted(set(levels)) or levels[0] < 100:
+            raise ValueError("escalation_levels must rise, the first at 100 (%) or later")
         if self.environment == "production":
             problems = weak_secrets(self)
             if problems:

@@ -113,19 +113,21 @@ async def ready(app: AppServices, user: AgentUser) -> dict[str, str]:
 
 
 @router.post("/api/agent/requests", response_model=RequestSaved)
-def save_from_pop(user: AgentUser, session: DbSession, body: PopRequestIn) -> RequestSaved:
+def save_from_pop(app: AppServices, user: AgentUser, session: DbSession, body: PopRequestIn
+                  ) -> RequestSaved:
     """File a request from the pop, or update one, linked to the call's linkedid."""
     request, created = services.save_from_pop(
-        session=session, actor=user.username, **body.model_dump())
+        session=session, actor=user.username, calendar=app.calendar, **body.model_dump())
     return RequestSaved(tracking_code=request.tracking_code, status=request.status,
                         department_code=request.department_code, created=created)
 
 
 @router.post("/api/agent/walk-in", response_model=RequestSaved)
-def walk_in(user: StaffUser, session: DbSession, body: WalkInIn) -> RequestSaved:
+def walk_in(app: AppServices, user: StaffUser, session: DbSession, body: WalkInIn
+            ) -> RequestSaved:
     """File a walk-in request (channel ``walk_in``)."""
     request, created = services.file_walk_in(
-        session=session, actor=user.username, **body.model_dump())
+        session=session, actor=user.username, calendar=app.calendar, **body.model_dump())
     return RequestSaved(tracking_code=request.tracking_code, status=request.status,
                         department_code=request.department_code, created=created)
 

@@ -100,7 +100,7 @@ class StoreIvrBackend:
             request = self._file_request(
                 session=session, phone=phone, channel="phone", category_code=category.code,
                 citizen_name=caller_name or None, recording_path=recording_path,
-                actor="ivr", linkedid=call_uniqueid,
+                actor="ivr", linkedid=call_uniqueid, calendar=self.hours,
             )
             return _summary(session, request)
 

@@ -41,7 +41,8 @@ async def call_task(task_id: RowIdPath, services: AppServices, user: AgentUser
     """Ring the agent's phone, then the citizen of this task."""
     placed = await click_to_call(
         engine=services.engine, actions=services.ami_actions,
-        policy=policy_from_settings(services.settings), task_id=task_id,
+        policy=policy_from_settings(services.settings, holidays=services.calendar.holidays
+                                    if services.calendar else None), task_id=task_id,
         extension=user.extension, user_id=user.id,
         context=services.settings.outbound_context, acting_user_id=acting(user))
     return {"task_id": placed.task_id, "agent": placed.agent, "uniqueid": placed.uniqueid}

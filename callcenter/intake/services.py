@@ -28,6 +28,7 @@ from callcenter.errors import InvalidInput
 from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.outbox.writer import OutboxKind, enqueue
+from callcenter.reference.hours import Hours
 from callcenter.reference.models import Neighbourhood
 from callcenter.reference.services import get_category
 
@@ -58,6 +59,7 @@ def file_request(
     needs_triage: bool = False,
     duplicate_window: timedelta = timedelta(hours=72),
     phone_verified: bool = True,
+    calendar: Hours | None = None,
 ) -> IntakeResult:
     """File a citizen's report from any channel, or link it to their open request.
 
@@ -100,7 +102,7 @@ def file_request(
         session=session, phone=citizen.phone, channel=channel, category_code=category.code,
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
-        needs_triage=needs_triage, actor=actor, call_id=call_id,
+        needs_triage=needs_triage, actor=actor, call_id=call_id, calendar=calendar,
     )
     session.flush()
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)

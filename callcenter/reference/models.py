@@ -18,6 +18,9 @@ class Category(SQLModel, table=True):
     name_en: str
     department_code: str = Field(foreign_key="department.code", max_length=40)
     deadline_hours: int = Field(gt=0)
+    # ``calendar``: the hours run day and night; ``working``: only in opening hours on
+    # working days (no Fridays, no official holidays: ``reference.hours``).
+    deadline_basis: str = Field(default="calendar", max_length=8)
 
 
 class Neighbourhood(SQLModel, table=True):

@@ -50,6 +50,10 @@
             } catch (err) { flash(err.message, true); } } }, t("call_back"));
       return row(el("span", { dir: "ltr" }, num(c.caller)), when(c.at), dur(c.wait_seconds), el("td", {}, action));
     }), t("no_abandoned"));
+    const alerts = msg.escalations || [];
+    $("escalations-card").hidden = !alerts.length;
+    fill($("escalations"), alerts.map((a) => row(el("span", { dir: "ltr" }, num(a.tracking_code)),
+      a.department_code, num(a.level), when(a.deadline_at))), t("none"));
     fill($("backlog"), msg.backlog.map((b) => {
       const tr = row(named(b), num(b.open), el("span", { class: b.overdue ? "late" : "" }, num(b.overdue)));
       return tr;
