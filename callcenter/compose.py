@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from callcenter.agent_panel.hub import PanelHub
+from callcenter.agent_panel.wrapup import WrapUpPauser
 from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.actions import AmiActions
@@ -148,6 +149,10 @@ def _telephony_parts(services: Services) -> list[Part]:
         services.ami_actions = ami.bridge.actions
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
+        if settings.wrap_up_pause:
+            parts.append(WrapUpPauser(
+                board=services.panel_hub.board, actions=lambda: services.ami_actions,
+                queue_name=settings.queue_name, max_seconds=settings.wrap_up_max_seconds))
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
                          sms=services.sms.service, catalogue=services.sms_catalogue)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     sms_messages_file: Path = Field(default_factory=lambda: find_config("sms_messages.yaml"))
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
+    # Wrap-up (issue 17): the agent is paused in the queue (reason "wrap-up") until they
+    # press ready, or at most this long.
+    wrap_up_pause: bool = True
+    wrap_up_max_seconds: float = Field(120.0, gt=0)
 
     # --- The PBX as the bridge sees it (call recovery reads Asterisk's own records) ---
     pbx_log_dir: Path = Path("/var/log/asterisk")  # holds cdr-csv/Master.csv and queue_log
