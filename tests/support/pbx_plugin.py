@@ -174,6 +174,9 @@ def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
         # Recover only calls of this test from Asterisk's records, not earlier runs'.
         CALLCENTER_RECOVERY_LOOKBACK_HOURS="0.02",
         CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",
+        # No panel says "ready" in these tests: the wrap-up pause (on in production)
+        # would hold a SIPp agent for its maximum; test_wrapup_pbx.py turns it on.
+        CALLCENTER_WRAP_UP_PAUSE="false",
     )
     return env
 
