@@ -24,6 +24,7 @@ from callcenter.calls.events import CallEnded
 from callcenter.calls.queue_state import QueueView
 from callcenter.clock import utcnow
 from callcenter.followups.escalations import open_escalations
+from callcenter.followups.events import TasksChanged
 from callcenter.notifier import Notifier
 from callcenter.settings import Settings
 from callcenter.stats.queries import today_report
@@ -164,6 +165,10 @@ class SupervisorHub:
     # -- events in ----------------------------------------------------------------------
 
     def on_event(self, event: Any) -> None:
+        if isinstance(event, TasksChanged):  # every agent's list, live (issue 17)
+            self._spawn(self.broadcast({"type": "tasks_changed", "task_id": event.task_id,
+                                        "action": event.action}))
+            return
         self.live.feed(event)
         if type(event).__module__ == "callcenter.calls.events":
             self.schedule_live()

@@ -60,18 +60,13 @@
     }), t("none"));
   };
 
-  document.querySelectorAll("select.assign").forEach((select) => select.addEventListener("change", async () => {
-    try {
-      await post("/api/tasks/" + select.dataset.task + "/assign",
-        { user_id: select.value ? Number(select.value) : null });
-      flash(t("saved"));
-    } catch (err) { flash(err.message, true); }
-  }));
-
   const initial = JSON.parse($("initial").textContent);
+  const taskList = TaskList.mount({ tbody: $("task-rows"), counts: $("task-counts"),
+    supervisor: true, staff: initial.staff || [] });
   showLive(initial.live); showStats(initial.stats);
   setInterval(tickWaits, 1000);
   socket("/supervisor/ws", (msg) => {
     if (msg.type === "live") showLive(msg); else if (msg.type === "stats") showStats(msg);
+    else if (msg.type === "tasks_changed") taskList.onMessage(msg);
   });
 })();
