@@ -141,7 +141,9 @@ class Settings(BaseSettings):
     calling_on_friday: bool = False
     contact_cap: int = Field(3, ge=1)  # contacts per citizen ...
     contact_cap_period_hours: float = Field(168.0, gt=0)  # ... per this period
-    auto_callbacks: bool = False  # place callbacks when an agent is free
+    # Place callbacks when an agent is free, in the callers' queue order (issue 17: on
+    # by default; within calling hours and the contact policy).
+    auto_callbacks: bool = True
     outbound_trunk: str = "citizens"  # PJSIP/<national number>@<trunk>
     outbound_context: str = "outbound"  # dialplan context with ``survey`` and ``callback``
     outbound_caller_id: str = "137"

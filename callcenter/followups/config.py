@@ -21,7 +21,7 @@ class RunnerConfig:
     call_max_attempts: int = 3
     result_wait: timedelta = timedelta(minutes=15)
     callback_retry: timedelta = timedelta(minutes=5)
-    auto_callbacks: bool = False
+    auto_callbacks: bool = True
     queue_name: str = "citizen-requests"
     trunk: str = "citizens"
     context: str = "outbound"
