@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -467,7 +468,7 @@ async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list
             placed_at.append(clock.now)
         clock.now += timedelta(minutes=5)
     assert len(actions.calls) == 3
-    assert [b - a for a, b in zip(placed_at, placed_at[1:], strict=False)] == [
+    assert [b - a for a, b in pairwise(placed_at)] == [
         timedelta(minutes=5), timedelta(minutes=10)]
     [task] = tasks(session)
     assert (task.state, task.attempts) == ("pending", 3)
