@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,9 @@ from callcenter.auth.deps import SupervisorUser
 from callcenter.cases.models import CitizenRequest
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
-from callcenter.deps import AppServices
+from callcenter.deps import AppServices, Services
+from callcenter.followups.config import policy_from_settings
+from callcenter.followups.models import Task, TaskKind
 from callcenter.http_types import RowIdPath
 from callcenter.intake.http_input import parse_json_object, read_limited
 from callcenter.outbox.models import OutboxPublic
@@ -53,10 +56,29 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
         text = catalogue.render("status_changed", code=outcome.tracking_code,
                                 status=catalogue.status_label(outcome.status),
                                 department=department)
-        services.sms.send_later(to=outcome.citizen_phone, body=text,
-                                request_id=outcome.request_id)
+        now = utcnow()
+        policy = (services.followups.policy if services.followups is not None
+                  else policy_from_settings(settings, holidays=services.calendar.holidays
+                                            if services.calendar else None))
+        at = policy.sms_send_at(now=now)
+        if at <= now:
+            services.sms.send_later(to=outcome.citizen_phone, body=text,
+                                    request_id=outcome.request_id)
+        else:  # outside calling hours: a row the follow-up engine sends in the morning
+            await services.pools.store.run(lambda: _queue_status_sms(
+                services, outcome, text, at))
     return {"tracking_code": outcome.tracking_code, "status": outcome.status,
             "changed": outcome.changed}
+
+
+def _queue_status_sms(services: Services, outcome: StatusOutcome, text: str,
+                      at: datetime) -> None:
+    with session_scope(services.engine) as session:
+        request = session.get(CitizenRequest, outcome.request_id)
+        session.add(Task(kind=TaskKind.STATUS_SMS, request_id=outcome.request_id,
+                         citizen_id=request.citizen_id if request else None, due_at=at,
+                         max_attempts=1, result={"body": text},
+                         note="status SMS queued to calling hours"))
 
 
 def _department_name(session: Session, request_id: int) -> str:

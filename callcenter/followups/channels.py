@@ -174,6 +174,24 @@ class Channels(TaskSteps):
                            note=f"no survey after {attempts} call(s): {reason}")
         return "failed"
 
+    # -- status SMS queued to calling hours ----------------------------------------------
+
+    async def status_sms(self, view: TaskView) -> str:
+        """Send a status SMS the department's update queued outside calling hours. At
+        most once: a pass that died after the intent does not send again."""
+        if view.phase == "sending":
+            await self._finish(view, TaskState.DONE, result={**view.result, "phase": "unknown"})
+            return "recovered"
+        body = str(view.result.get("body") or "")
+        if view.phone is None or view.opted_out or not body or self.e.sms is None:
+            await self._finish(view, TaskState.SKIPPED, note="status SMS not sent")
+            return "skipped"
+        result = await self._intent(view, "sending")
+        sent = await self.e.sms.send(to=view.phone, body=body, request_id=view.request_id)
+        await self._finish(view, TaskState.DONE if sent.ok else TaskState.FAILED,
+                           result={**result, "phase": "sent" if sent.ok else "failed"})
+        return "sent" if sent.ok else "failed"
+
     # -- automatic callback (callbacks.py) ----------------------------------------------
 
     async def callback(self, view: TaskView) -> str:

@@ -25,6 +25,7 @@ class TaskKind(StrEnum):
     NOT_FIXED = "not_fixed"
     OVERDUE = "overdue"
     TRIAGE = "triage"
+    STATUS_SMS = "status_sms"  # a department's status SMS queued to calling hours
 
 
 class TaskState(StrEnum):

@@ -107,6 +107,8 @@ class FollowupRunner:
 
     def runner_kinds(self) -> list[str]:
         kinds: list[str] = [TaskKind.SURVEY_SMS]
+        if self.sms is not None:
+            kinds.append(TaskKind.STATUS_SMS)
         if self.actions is not None:
             kinds.append(TaskKind.SURVEY_CALL)
             if self.config.auto_callbacks and self.queue_state is not None:
@@ -153,6 +155,8 @@ class FollowupRunner:
             return await self.channels.survey_sms(view)
         if view.kind == TaskKind.SURVEY_CALL:
             return await self.channels.survey_call(view)
+        if view.kind == TaskKind.STATUS_SMS:
+            return await self.channels.status_sms(view)
         if view.kind in (TaskKind.CALLBACK, TaskKind.ABANDONED):
             return await self.channels.callback(view)
         return await self.channels.release(view, reason="not-automatic")
