@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     outbound_trunk: str = "citizens"  # PJSIP/<national number>@<trunk>
     outbound_context: str = "outbound"  # dialplan context with ``survey`` and ``callback``
     outbound_caller_id: str = "137"
+    # A resolved request whose survey cannot run (opt-out, no answer after every retry)
+    # is closed this many days after its resolution, with that reason (issue 17).
+    survey_close_after_days: float = Field(7.0, gt=0)
     # Escalation levels (issue 17), in percent of a category's deadline: the first goes to
     # the department, every later one to the department's head and the supervisors' page.
     escalation_levels: list[float] = Field(default_factory=lambda: [100.0, 150.0],

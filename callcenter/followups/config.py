@@ -27,6 +27,7 @@ class RunnerConfig:
     context: str = "outbound"
     caller_id: str = "137"
     escalation_levels: tuple[float, ...] = (100.0, 150.0)
+    close_unsurveyed_after: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunnerConfig:
@@ -43,6 +44,7 @@ class RunnerConfig:
             trunk=settings.outbound_trunk, context=settings.outbound_context,
             caller_id=settings.outbound_caller_id,
             escalation_levels=tuple(settings.escalation_levels),
+            close_unsurveyed_after=timedelta(days=settings.survey_close_after_days),
         )
 
 

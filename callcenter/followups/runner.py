@@ -45,7 +45,7 @@ from callcenter.followups.policy import ContactPolicy
 from callcenter.followups.ports import Originator, QueueView, SurveySms
 from callcenter.followups.steps import LostClaim
 from callcenter.followups.store import TaskView, claim_due, load_view
-from callcenter.followups.surveys import schedule_surveys, settle_answered
+from callcenter.followups.surveys import close_unsurveyed, schedule_surveys, settle_answered
 from callcenter.reference.hours import Hours
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,8 @@ class FollowupRunner:
             report.escalated = await self.db(lambda s: escalate_overdue(
                 session=s, now=now, levels=cfg.escalation_levels, calendar=self.calendar))
             report.settled = await self.db(lambda s: settle_answered(session=s, now=now))
+            report.settled.update(await self.db(lambda s: close_unsurveyed(
+                session=s, now=now, after=cfg.close_unsurveyed_after)))
             ids = await self.db(lambda s: claim_due(
                 session=s, owner=self.owner, now=now, lease=cfg.lease,
                 kinds=self.runner_kinds(), limit=cfg.batch))

@@ -71,3 +71,43 @@ async def test_a_queued_status_sms_is_sent_in_the_morning_once(
     session.expire_all()
     [task] = session.exec(select(Task).where(Task.kind == TaskKind.STATUS_SMS)).all()
     assert task.state == "done"
+
+
+async def test_a_survey_that_cannot_run_closes_the_request_after_the_days(
+        engine: Engine, session: Session) -> None:
+    """Tried: two resolved requests, one citizen opted out (survey skipped), one survey
+    call given up after every retry; expect both still resolved before 7 days, closed
+    with the reason after, once across two engines; a third with an open survey stays."""
+    from callcenter.cases.models import CitizenRequest, RequestStatus
+    from callcenter.cases.services import change_status
+    from callcenter.followups.models import TaskState
+
+    resolved = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    made: list[int] = []
+    for phone, state, note in (("09131110001", TaskState.SKIPPED, "not contacted: opted-out"),
+                               ("09131110002", TaskState.FAILED, "no survey after 3 call(s)"),
+                               ("09131110003", TaskState.WAITING, None)):
+        request = create_request(session=session, phone=phone, channel="phone",
+                                 category_code="parks")
+        change_status(session=session, request=request, to_status=RequestStatus.RESOLVED,
+                      actor="dept")
+        request.resolved_at = resolved
+        session.add(Task(kind=TaskKind.SURVEY_CALL, request_id=request.id,
+                         citizen_id=request.citizen_id, state=state, note=note,
+                         due_at=resolved + timedelta(days=30)))
+        session.commit()
+        assert request.id is not None
+        made.append(request.id)
+    clock = {"now": resolved + timedelta(days=6)}
+    one = FollowupRunner(engine=engine, config=RunnerConfig(), policy=POLICY,
+                         clock=lambda: clock["now"], owner="one")
+    two = FollowupRunner(engine=engine, config=RunnerConfig(), policy=POLICY,
+                         clock=lambda: clock["now"], owner="two")
+    assert (await one.run_due()).settled == {}
+    clock["now"] = resolved + timedelta(days=7, minutes=1)
+    first, second = await one.run_due(), await two.run_due()
+    assert first.settled == {made[0]: "opted-out", made[1]: "no-answer"}
+    assert second.settled == {}
+    session.expire_all()
+    statuses = [session.get(CitizenRequest, i).status for i in made]  # type: ignore[union-attr]
+    assert statuses == ["closed", "closed", "resolved"]
