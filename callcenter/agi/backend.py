@@ -158,6 +158,17 @@ class StoreIvrBackend:
         await self._in_session(work)
 
 
+    async def opt_out(self, *, request_code: str, call_uniqueid: str) -> None:
+        from callcenter.followups.services import opt_out_request_citizen
+
+        def work(session: Session) -> None:
+            request = get_request_by_code(session=session, code=request_code)
+            opt_out_request_citizen(session=session, request=request, actor="ivr",
+                                    channel="phone")
+
+        await self._in_session(work)
+
+
 def _file_with_intake(**kwargs: Any) -> CitizenRequest:
     """Every channel files through intake (duplicate rule 1, routing, Shahrbin outbox).
 

@@ -13,11 +13,17 @@ from pydantic import BaseModel, Field
 
 from callcenter.auth.deps import AgentUser, DbSession
 from callcenter.auth.services import SignedInUser
+from callcenter.cases.services import get_request_by_code
 from callcenter.deps import AppServices
 from callcenter.followups.config import policy_from_settings
 from callcenter.followups.events import announce
 from callcenter.followups.manual import click_to_call
-from callcenter.followups.services import complete_task, record_manual_survey, snooze_task
+from callcenter.followups.services import (
+    complete_task,
+    opt_out_request_citizen,
+    record_manual_survey,
+    snooze_task,
+)
 from callcenter.http_types import RowIdPath
 
 router = APIRouter(prefix="/api/followups", tags=["follow-ups"])
@@ -96,3 +102,16 @@ def snooze(task_id: RowIdPath, body: SnoozeIn, user: AgentUser, session: DbSessi
                        actor_name=user.display_name)
     announce(background, services.notifier, task_id, task.kind, "snooze")
     return {"task_id": task_id, "state": task.state, "due_at": body.until.isoformat()}
+
+
+class OptOutIn(BaseModel):
+    tracking_code: str = Field(min_length=1, max_length=20)
+
+
+@router.post("/opt-out")
+def opt_out(body: OptOutIn, user: AgentUser, session: DbSession) -> dict[str, object]:
+    """An agent on the case opts the citizen out of follow-ups (they asked on a call)."""
+    request = get_request_by_code(session=session, code=body.tracking_code)
+    opt_out_request_citizen(session=session, request=request, actor=user.username,
+                            channel="agent", actor_name=user.display_name)
+    return {"tracking_code": request.tracking_code, "opted_out": True}

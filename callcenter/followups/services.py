@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import add_event
+from callcenter.citizens.models import Citizen
+from callcenter.citizens.services import set_opt_out
 from callcenter.clock import as_utc, utcnow
 from callcenter.errors import Conflict, Forbidden, InvalidInput, NotFound
 from callcenter.followups.models import Task, TaskKind, TaskState
@@ -170,3 +172,22 @@ def record_manual_survey(
                        "entered_by": actor}
         session.add(task)
     return status
+
+
+def opt_out_request_citizen(*, session: Session, request: CitizenRequest, actor: str,
+                            channel: str, actor_name: str | None = None) -> None:
+    """Opt the citizen of ``request`` out of every follow-up (voice and SMS): by voice in
+    a survey call, or by an agent on the case; their open survey tasks end, and the
+    request's history says who. (SMS "لغو" does the same in ``sms.inbound``.)"""
+    citizen = session.get(Citizen, request.citizen_id)
+    if citizen is None:
+        raise InvalidInput("this request has no citizen")
+    set_opt_out(session=session, citizen=citizen, opted_out=True)
+    now = utcnow()
+    for task in session.exec(select(Task).where(Task.citizen_id == citizen.id).where(
+            col(Task.kind).in_([TaskKind.SURVEY_SMS, TaskKind.SURVEY_CALL])).where(
+            col(Task.state).in_([TaskState.PENDING, TaskState.WAITING]))).all():
+        task.state, task.updated_at, task.note = TaskState.SKIPPED, now, "not contacted: opted-out"
+        session.add(task)
+    add_event(session=session, request=request, kind="opt_out", actor=actor, channel=channel,
+              data={"by": actor_name or actor}, note="citizen opted out of follow-ups")

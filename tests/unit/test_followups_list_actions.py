@@ -116,3 +116,34 @@ def test_every_open_list_hears_of_an_action(panels: Panels) -> None:
             assert next_of_type(agent, "tasks_changed")["action"] == "assign"
     assert [line["action"] for line in history(panels, request_id)] == [
         "outcome:wrong_number", "assign"]
+
+
+def test_an_agent_opts_the_citizen_out_on_the_case(panels: Panels) -> None:
+    from callcenter.cases.models import CitizenRequest
+    from callcenter.citizens.models import Citizen
+    from callcenter.followups.models import TaskState
+
+    task_id, request_id = callback_task(panels)
+    with session_scope(panels.services.engine) as session:
+        request = session.get(CitizenRequest, request_id)
+        assert request is not None
+        code = request.tracking_code
+        survey = create_task(session=session, kind=TaskKind.SURVEY_SMS, request_id=request_id,
+                             citizen_id=request.citizen_id)
+        survey_id = survey.id
+    done = panels.client.post("/api/followups/opt-out", json={"tracking_code": code},
+                              headers=panels.as_user("ali"))
+    assert done.status_code == 200, done.text
+    with session_scope(panels.services.engine) as session:
+        request = session.get(CitizenRequest, request_id)
+        assert request is not None
+        citizen = session.get(Citizen, request.citizen_id)
+        assert citizen is not None and citizen.opted_out
+        survey_task = session.get(Task, survey_id)
+        assert survey_task is not None and survey_task.state == TaskState.SKIPPED
+        event = session.exec(select(RequestEvent).where(RequestEvent.request_id == request_id)
+                             .where(RequestEvent.kind == "opt_out")).one()
+        assert event.actor == "ali" and (event.data or {})["by"] == "علی رضایی"
+    unknown = panels.client.post("/api/followups/opt-out", json={"tracking_code": "00000000"},
+                                 headers=panels.as_user("ali"))
+    assert unknown.status_code == 404
