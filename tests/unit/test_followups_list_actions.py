@@ -123,7 +123,7 @@ def test_an_agent_opts_the_citizen_out_on_the_case(panels: Panels) -> None:
     from callcenter.citizens.models import Citizen
     from callcenter.followups.models import TaskState
 
-    task_id, request_id = callback_task(panels)
+    _task_id, request_id = callback_task(panels)
     with session_scope(panels.services.engine) as session:
         request = session.get(CitizenRequest, request_id)
         assert request is not None
