@@ -105,7 +105,7 @@ class WrapUpPauser:
         return None
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "paused": sorted(self._paused), "max_seconds": self._max}
+        return {"state": "running", "paused": sorted(self._paused), "max_seconds": self._max}
 
     async def stop(self) -> None:
         for timer in list(self._timers.values()):

@@ -89,7 +89,7 @@ async def test_no_bridge_means_no_action_and_no_error() -> None:
     on_a_call(board)
     board.fire("2101", "end", linkedid="L1")
     await settle()
-    assert pauser.health()["paused"] == ["2101"]
+    assert pauser.health() == {"state": "running", "paused": ["2101"], "max_seconds": 9}
     await pauser.stop()
 
 
