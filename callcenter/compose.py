@@ -150,9 +150,14 @@ def _telephony_parts(services: Services) -> list[Part]:
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
         if settings.wrap_up_pause:
+            async def next_callback(interface: str) -> bool:
+                runner = services.followups  # built after the AMI part
+                return await runner.place_next_callback(interface) if runner else False
+
             parts.append(WrapUpPauser(
                 board=services.panel_hub.board, actions=lambda: services.ami_actions,
-                queue_name=settings.queue_name, max_seconds=settings.wrap_up_max_seconds))
+                queue_name=settings.queue_name, max_seconds=settings.wrap_up_max_seconds,
+                next_call=next_callback))
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
                          sms=services.sms.service, catalogue=services.sms_catalogue)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,

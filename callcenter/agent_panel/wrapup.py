@@ -40,12 +40,18 @@ class WrapUpPauser:
 
     def __init__(self, *, board: AgentBoard, actions: Callable[[], QueueMemberActions | None],
                  queue_name: str, max_seconds: float,
+                 next_call: Callable[[str], Awaitable[bool]] | None = None,
+                 hold_after_call: float = 3.0,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self._board = board
         self._actions = actions
         self._queue = queue_name
         self._max = max_seconds
         self._sleep = sleep
+        # Asked before the unpause: places an older callback to this agent (the callback
+        # keeps its turn); the unpause then waits ``hold_after_call`` for the phone to ring.
+        self._next_call = next_call
+        self._hold = hold_after_call
         self._paused: set[str] = set()  # extensions we paused for wrap-up
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -70,7 +76,18 @@ class WrapUpPauser:
                 AgentState.RINGING, AgentState.ON_CALL):
             self._paused.discard(extension)
             if presence.state == AgentState.AVAILABLE:
-                self._spawn(self._set_pause(extension, paused=False))
+                self._spawn(self._end(extension))
+
+    async def _end(self, extension: str) -> None:
+        if self._next_call is not None:
+            try:
+                placed = await self._next_call(interface_of(extension))
+            except Exception:  # the unpause must happen whatever the hook did
+                log.exception("placing a callback at the end of %s's wrap-up", extension)
+                placed = False
+            if placed:
+                await self._sleep(self._hold)
+        await self._set_pause(extension, paused=False)
 
     async def _expire(self, extension: str) -> None:
         await self._sleep(self._max)

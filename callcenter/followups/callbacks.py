@@ -4,13 +4,16 @@ agent answers).
 
 Keeping the turn - the design: a callback is placed by the bridge, not put back into
 Asterisk's queue. The task remembers when its caller joined the queue (``joined_at``,
-from the call record's ``due_at``); when an agent is free, the callback goes first only
-if its caller joined before the caller at the head of the live queue, else the live
-caller (older) keeps the agent and the callback waits for the next free one. Why not
-``Queue()`` priority: re-entering the queue needs a channel to the citizen first
-(Originate into the queue rings the citizen before any agent is free, and a citizen who
-answers then waits on hold again), and a priority puts the callback ahead of *every*
-live caller, older ones included. Comparing join times keeps strict first-come order.
+from the call record's ``due_at``). It is decided at the end of an agent's wrap-up
+(``FollowupRunner.place_next_callback``, asked by ``agent_panel/wrapup.py`` before the
+unpause): the agent is still paused, so ``app_queue`` cannot ring them for the live head
+first. The callback takes the agent only if its caller joined before the caller at the
+head of the live queue; else the older live caller keeps the agent. The periodic pass
+also places callbacks on agents it sees free (the same rule). Why not ``Queue()``
+priority: re-entering the queue needs a channel to the citizen first (Originate into
+the queue rings the citizen before any agent is free, and a citizen who answers then
+waits on hold again), and a priority puts the callback ahead of *every* live caller,
+older ones included. Comparing join times keeps strict first-come order.
 
 A callback that fails (busy, no answer) is retried with backoff (``callback_retry``
 doubled per attempt); after ``max_attempts`` it stays pending on the agents' list (the
@@ -67,14 +70,17 @@ def retry_delay(channels: TaskSteps, attempts: int) -> timedelta:
     return timedelta(seconds=backoff_delay(attempt=max(attempts, 1), base=base))
 
 
-async def place_callback(channels: TaskSteps, view: TaskView) -> str:
+async def place_callback(channels: TaskSteps, view: TaskView, *, agent: str | None = None
+                         ) -> str:
+    """Place one claimed callback; ``agent`` forces the agent (the end of their wrap-up,
+    still paused in the queue so Asterisk cannot ring them for someone else first)."""
     engine, cfg = channels.e, channels.e.config
     if view.phase == "calling":  # a pass died while ringing: count it, try later
         await channels._finish(view, TaskState.PENDING,
                                due_at=engine.clock() + cfg.callback_retry,
                                result={**view.result, "phase": "new"})
         return "retry"
-    agent = free_agent(channels)
+    agent = agent or free_agent(channels)
     if agent is None:
         return await channels.release(view, reason="no-free-agent")
     joined, head = joined_at(view), queue_head_joined(channels)

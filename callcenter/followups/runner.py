@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.followups.callbacks import place_callback
 from callcenter.followups.channels import Channels
 from callcenter.followups.config import RunnerConfig
 from callcenter.followups.escalations import escalate_overdue
@@ -150,6 +151,29 @@ class FollowupRunner:
                 log.info("follow-ups: %s", report.as_dict())
             self.last_report = report
             return report
+
+    async def place_next_callback(self, agent: str) -> bool:
+        """An agent's wrap-up ends (still paused in the queue): the oldest due callback
+        rings this agent if its caller joined before the live queue's head. True when
+        a call was placed (the wrap-up part then unpauses a moment later: a ringing or
+        busy phone is not rung by the queue, ``ringinuse = no``)."""
+        if self.actions is None or self.queue_state is None or not self.config.auto_callbacks:
+            return False
+        async with self._lock:
+            now, cfg = self.clock(), self.config
+            ids = await self.db(lambda s: claim_due(
+                session=s, owner=self.owner, now=now, lease=cfg.lease,
+                kinds=[TaskKind.CALLBACK, TaskKind.ABANDONED], limit=1))
+            if not ids:
+                return False
+            view = await self.db(lambda s: load_view(session=s, task_id=ids[0],
+                                                     owner=self.owner))
+            if view is None:
+                return False
+            try:
+                return await place_callback(self.channels, view, agent=agent) == "sent"
+            except LostClaim:
+                return False
 
     async def run_task(self, view: TaskView) -> str:
         """Run one claimed task through its channel; returns an outcome word."""

@@ -30,12 +30,13 @@ POLICY = build_policy(zone="Asia/Tehran", opens=datetime.min.time().replace(hour
 class Queue:
     """The live queue as the AMI bridge sees it: one free agent, callers waiting."""
 
-    def __init__(self, *waits: int) -> None:
+    def __init__(self, *waits: int, paused: bool = False) -> None:
         self.waits = waits
+        self.paused = paused
 
     def snapshot(self) -> dict[str, Any]:
         return {"citizen-requests": {
-            "members": [{"interface": "PJSIP/2101", "name": "a", "paused": False,
+            "members": [{"interface": "PJSIP/2101", "name": "a", "paused": self.paused,
                          "in_call": False, "device_state": "not_inuse"}],
             "waiting": [{"uniqueid": f"u{i}", "caller": "0913", "position": i + 1,
                          "wait_seconds": w} for i, w in enumerate(self.waits)]}}
@@ -103,3 +104,20 @@ async def test_two_callbacks_go_in_the_order_their_callers_queued(
     actions = Actions()
     await runner(engine, Queue(), actions).run_due()  # one free agent: one call
     assert [c["variables"]["CITIZEN"] for c in actions.calls] == ["09121110003"]
+
+
+async def test_the_end_of_wrap_up_gives_the_agent_to_an_older_callback(
+        engine: Engine, session: Session) -> None:
+    """The agent is still paused (wrap-up), so not free in the queue view: the end of
+    wrap-up asks the runner, which rings this agent for the callback whose caller joined
+    before the live head; a younger callback is left (the queue's head goes first)."""
+    callback(session, "+989121110005", T0 - timedelta(minutes=1))
+    paused = Queue(240, paused=True)
+    actions = Actions()
+    run = runner(engine, paused, actions)
+    assert not await run.place_next_callback("PJSIP/2101")  # head waited 4 min: older
+    assert actions.calls == []
+    callback(session, "+989121110006", T0 - timedelta(minutes=9))
+    assert await run.place_next_callback("PJSIP/2101")
+    assert [(c["channel"], c["variables"]["CITIZEN"]) for c in actions.calls] == [
+        ("PJSIP/2101", "09121110006")]

@@ -100,3 +100,24 @@ def test_a_wrap_up_pause_seen_in_the_queue_is_not_a_break() -> None:
     assert board.get("2101").state == AgentState.AVAILABLE
     board.sync_member("2101", member={"paused": True, "paused_reason": "lunch"})
     assert board.get("2101").state == AgentState.ON_BREAK
+
+
+async def test_the_end_of_wrap_up_first_offers_the_agent_to_an_older_callback() -> None:
+    board, actions = AgentBoard(), RecordingActions()
+    asked: list[str] = []
+
+    async def next_call(interface: str) -> bool:
+        asked.append(interface)
+        assert actions.pauses[-1][1] is True  # still paused while the callback is placed
+        return True
+
+    pauser = WrapUpPauser(board=board, actions=lambda: actions, queue_name="q",
+                          max_seconds=600, next_call=next_call, hold_after_call=0.01)
+    on_a_call(board)
+    board.fire("2101", "end", linkedid="L1")
+    await settle()
+    board.fire("2101", "ready")
+    await asyncio.sleep(0.1)
+    assert asked == ["PJSIP/2101"]
+    assert [p[1] for p in actions.pauses] == [True, False]  # unpaused after the hold
+    await pauser.stop()
