@@ -26,6 +26,7 @@ from callcenter.ami.exceptions import AmiError
 log = logging.getLogger(__name__)
 
 WRAP_UP_REASON = "wrap-up"  # QueuePause Reason (shown on the supervisors' page)
+NEXT_CALL_SECONDS = 40.0  # the end-of-wrap-up callback hook's total deadline
 
 
 def interface_of(extension: str) -> str:
@@ -81,7 +82,9 @@ class WrapUpPauser:
     async def _end(self, extension: str) -> None:
         if self._next_call is not None:
             try:
-                placed = await self._next_call(interface_of(extension))
+                # bounded: the Originate waits for the agent to answer (30 s at most)
+                placed = await asyncio.wait_for(self._next_call(interface_of(extension)),
+                                                timeout=NEXT_CALL_SECONDS)
             except Exception:  # the unpause must happen whatever the hook did
                 log.exception("placing a callback at the end of %s's wrap-up", extension)
                 placed = False

@@ -157,8 +157,9 @@ class FollowupRunner:
         rings this agent if its caller joined before the live queue's head. True when
         a call was placed (the wrap-up part then unpauses a moment later: a ringing or
         busy phone is not rung by the queue, ``ringinuse = no``)."""
-        if self.actions is None or self.queue_state is None or not self.config.auto_callbacks:
-            return False
+        if (self.actions is None or self.queue_state is None or not self.config.auto_callbacks
+                or self._lock.locked()):
+            return False  # a pass is running: it places callbacks itself; never hold the agent
         async with self._lock:
             now, cfg = self.clock(), self.config
             ids = await self.db(lambda s: claim_due(
