@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from callcenter.agent_history.recorder import AgentHistory
 from callcenter.agent_panel.hub import PanelHub
+from callcenter.agent_panel.wrapup import WrapUpPauser
 from callcenter.agi.routes import flow_routes
 from callcenter.agi.server import FastAgiServer
 from callcenter.ami.actions import AmiActions
@@ -50,6 +51,8 @@ from callcenter.notifier import Notifier
 from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
+from callcenter.reference.calendar import opening_hours
+from callcenter.reference.hours import Hours
 from callcenter.reference.services import sync_reference
 from callcenter.reports.jobs import ReportJobs, install_monthly_job
 from callcenter.runtime import DatabasePart, Part, Runtime
@@ -92,6 +95,9 @@ class Services:
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
     bot: BotChannel | None = None  # the messenger bot, when ``bot_enabled``
+    # The centre's opening hours and holidays (``reference.calendar``): working-hours
+    # deadlines, escalations and the reports read this one calendar.
+    calendar: Hours | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
                                      board=panel_hub.board),
         report_jobs=ReportJobs(engine=engine, settings=settings),
         agent_history=_agent_history(engine, notifier, panel_hub),
+        calendar=opening_hours(settings),
     )
     runtime.parts.extend([services.report_jobs, services.agent_history])
     if settings.bot_enabled:  # a channel of its own, not telephony: web-only apps too
@@ -178,6 +185,15 @@ def _telephony_parts(services: Services) -> list[Part]:
         services.ami_actions = ami.bridge.actions
         services.supervisor_hub.queue_state = ami.bridge.queue_state
         parts.append(ami)
+        if settings.wrap_up_pause:
+            async def next_callback(interface: str) -> bool:
+                runner = services.followups  # built after the AMI part
+                return await runner.place_next_callback(interface) if runner else False
+
+            parts.append(WrapUpPauser(
+                board=services.panel_hub.board, actions=lambda: services.ami_actions,
+                queue_name=settings.queue_name, max_seconds=settings.wrap_up_max_seconds,
+                next_call=next_callback))
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
                          wake_messages=services.messages.wake,
                          catalogue=services.sms_catalogue, runner=services.pools.ivr.run)
@@ -241,8 +257,10 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
         return None
     runner = FollowupRunner(
         engine=services.engine, config=RunnerConfig.from_settings(settings),
-        policy=policy_from_settings(settings), sms=services.sms.service, durable_sms=True,
-        actions=services.ami_actions, queue_state=services.queue_state,
+        policy=policy_from_settings(settings, holidays=services.calendar.holidays
+                                    if services.calendar else None),
+        sms=services.sms.service, durable_sms=True, actions=services.ami_actions,
+        queue_state=services.queue_state, calendar=services.calendar,
     )
     install_job(scheduler=scheduler, runner=runner,
                 interval_seconds=settings.followups_interval_seconds)

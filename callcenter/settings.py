@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     sms_messages_file: Path = Field(default_factory=lambda: find_config("sms_messages.yaml"))
     service_level_seconds: int = Field(20, gt=0)
     callback_offer_after_seconds: int = Field(60, ge=0)
+    # Wrap-up (issue 17): the agent is paused in the queue (reason "wrap-up") until they
+    # press ready, or at most this long.
+    wrap_up_pause: bool = True
+    wrap_up_max_seconds: float = Field(120.0, gt=0)
 
     # --- The PBX as the bridge sees it (call recovery reads Asterisk's own records) ---
     pbx_log_dir: Path = Path("/var/log/asterisk")  # holds cdr-csv/Master.csv and queue_log
@@ -138,10 +142,19 @@ class Settings(BaseSettings):
     calling_on_friday: bool = False
     contact_cap: int = Field(3, ge=1)  # contacts per citizen ...
     contact_cap_period_hours: float = Field(168.0, gt=0)  # ... per this period
-    auto_callbacks: bool = False  # place callbacks when an agent is free
+    # Place callbacks when an agent is free, in the callers' queue order (issue 17: on
+    # by default; within calling hours and the contact policy).
+    auto_callbacks: bool = True
     outbound_trunk: str = "citizens"  # PJSIP/<national number>@<trunk>
     outbound_context: str = "outbound"  # dialplan context with ``survey`` and ``callback``
     outbound_caller_id: str = "137"
+    # A resolved request whose survey cannot run (opt-out, no answer after every retry)
+    # is closed this many days after its resolution, with that reason (issue 17).
+    survey_close_after_days: float = Field(7.0, gt=0)
+    # Escalation levels (issue 17), in percent of a category's deadline: the first goes to
+    # the department, every later one to the department's head and the supervisors' page.
+    escalation_levels: list[float] = Field(default_factory=lambda: [100.0, 150.0],
+                                           min_length=1)
     # --- end of follow-ups block ---
 
     # --- Security and reliability (issue 12, web half) ---
@@ -261,6 +274,10 @@ class Settings(BaseSettings):
                 and not self.public_base_url.startswith("https://")):
             raise ValueError("bot_mode webhook needs an https:// public_base_url "
                              "(the platforms deliver webhooks over TLS only)")
+
+        levels = self.escalation_levels
+        if levels != sorted(set(levels)) or levels[0] < 100:
+            raise ValueError("escalation_levels must rise, the first at 100 (%) or later")
         if self.environment == "production":
             problems = weak_secrets(self)
             if problems:

@@ -13,6 +13,7 @@ from callcenter.cases.models import CitizenRequest
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
 from callcenter.deps import AppServices
+from callcenter.followups.config import policy_from_settings
 from callcenter.http_types import RowIdPath
 from callcenter.intake.http_input import parse_json_object, read_limited
 from callcenter.messages.models import MessageKind
@@ -40,6 +41,9 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
                        signature=headers.get(config.inbound.signature_header.lower(), ""))
 
     catalogue = services.sms_catalogue
+    policy = (services.followups.policy if services.followups is not None
+              else policy_from_settings(settings, holidays=services.calendar.holidays
+                                        if services.calendar else None))
 
     def work() -> StatusOutcome | None:
         with session_scope(services.engine) as session:
@@ -52,8 +56,10 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
                     "status_changed", code=outcome.tracking_code,
                     status=catalogue.status_label(outcome.status),
                     department=_department_name(session, outcome.request_id))
+                # Outside calling hours it waits for the morning (the contact policy).
                 queue_sms(session=session, to=outcome.citizen_phone, body=text,
-                          kind=MessageKind.STATUS_CHANGED, request_id=outcome.request_id)
+                          kind=MessageKind.STATUS_CHANGED, request_id=outcome.request_id,
+                          send_at=policy.sms_send_at(now=utcnow()))
             return outcome
 
     outcome = await services.pools.store.run(work)

@@ -15,6 +15,8 @@ from sqlmodel import Session
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import change_status, get_request_by_code
 from callcenter.citizens.models import Citizen
+from callcenter.clock import utcnow
+from callcenter.followups.escalations import clear_overdue
 from crm_bridge.config import ShahrbinConfig
 from crm_bridge.exceptions import BadSignature, BadStatusUpdate
 
@@ -73,6 +75,10 @@ def apply_status_update(*, session: Session, config: ShahrbinConfig, data: dict[
                       note=note if isinstance(note, str) else None,
                       data={"shahrbin_status": theirs,
                             "event_id": str(data.get(names.get("event_id", "event_id")))})
+    # Any update from the department (even the same status again) answers the overdue
+    # alert: its open overdue task leaves the agents' list.
+    assert request.id is not None
+    clear_overdue(session=session, request_id=request.id, now=utcnow(), actor="shahrbin")
     citizen = session.get(Citizen, request.citizen_id)
     assert citizen is not None and request.id is not None
     return StatusOutcome(request.id, request.tracking_code, request.status, changed,

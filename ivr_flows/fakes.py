@@ -102,6 +102,7 @@ class FakeBackend:
     sms: list[tuple[str, str]] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     surveys: list[SurveyAnswer] = field(default_factory=list)
+    opted_out: list[tuple[str, str]] = field(default_factory=list)
     next_serial: int = 140500001
     places: dict[str, KnownPlace] = field(default_factory=dict)
     """The neighbourhood each caller's earlier requests name (``known_place``)."""
@@ -216,3 +217,7 @@ class FakeBackend:
     ) -> None:
         self._check("record_survey")
         self.surveys.append(SurveyAnswer(request_code, rating, fixed, call_uniqueid))
+
+    async def opt_out(self, *, request_code: str, call_uniqueid: str) -> None:
+        self._check("opt_out")
+        self.opted_out.append((request_code, call_uniqueid))

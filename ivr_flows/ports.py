@@ -118,3 +118,7 @@ class IvrBackend(Protocol):
     ) -> None:
         """Store a survey answer on the request: ``rating`` 1..5, ``fixed`` or unknown."""
         ...
+
+    async def opt_out(self, *, request_code: str, call_uniqueid: str) -> None:
+        """The citizen pressed the opt-out key in a survey call: no more follow-ups."""
+        ...

@@ -1,6 +1,7 @@
 """AGI script ``survey``: the outbound satisfaction call, as a state machine.
 
-intro -> rate 1..5 -> fixed? 1 yes / 2 no -> store -> end. The request code
+intro -> rate 1..5 -> fixed? 1 yes / 2 no -> store -> end. ``9`` while rating opts the
+citizen out of every follow-up (voice and SMS) and ends the call. The request code
 comes as the script's first argument (``agi://…/survey,<code>``) or in the
 channel variable ``SURVEY_REQUEST`` set by the originate. A rating given before
 the caller hangs up (or fails the second question) is still stored, with
@@ -23,6 +24,7 @@ __all__ = ["SurveyFlow", "SurveyState"]
 logger = logging.getLogger(__name__)
 
 RATING_KEYS = "12345"
+OPT_OUT_KEY = "9"
 FIXED_KEYS = {"1": True, "2": False}
 
 
@@ -81,7 +83,15 @@ class SurveyFlow:
         return SurveyState.RATE
 
     async def rate(self) -> SurveyState:
-        key = await self.dialog.ask_key(Prompt.SURVEY_RATE, valid=RATING_KEYS, step="rating")
+        key = await self.dialog.ask_key(Prompt.SURVEY_RATE, valid=RATING_KEYS + OPT_OUT_KEY,
+                                        step="rating")
+        if key == OPT_OUT_KEY:
+            assert self.request_code is not None
+            await self.dialog.note_choice("opt_out", key)
+            await self.backend.opt_out(request_code=self.request_code,
+                                       call_uniqueid=self.channel.uniqueid)
+            await self.channel.play(Prompt.SURVEY_THANKS)
+            return SurveyState.END
         if key is None:
             # No usable answer: nothing is stored, the follow-up engine may try again.
             return SurveyState.END

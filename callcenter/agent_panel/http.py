@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, BackgroundTasks, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from callcenter.agent_panel import queue, services, tasks
@@ -27,6 +27,7 @@ from callcenter.auth.deps import (
     hold_socket,
 )
 from callcenter.deps import AppServices
+from callcenter.followups.events import announce
 from callcenter.http_types import RowIdPath
 from callcenter.web.templating import render
 
@@ -113,19 +114,21 @@ async def ready(app: AppServices, user: AgentUser) -> dict[str, str]:
 
 
 @router.post("/api/agent/requests", response_model=RequestSaved)
-def save_from_pop(user: AgentUser, session: DbSession, body: PopRequestIn) -> RequestSaved:
+def save_from_pop(app: AppServices, user: AgentUser, session: DbSession, body: PopRequestIn
+                  ) -> RequestSaved:
     """File a request from the pop, or update one, linked to the call's linkedid."""
     request, created = services.save_from_pop(
-        session=session, actor=user.username, **body.model_dump())
+        session=session, actor=user.username, calendar=app.calendar, **body.model_dump())
     return RequestSaved(tracking_code=request.tracking_code, status=request.status,
                         department_code=request.department_code, created=created)
 
 
 @router.post("/api/agent/walk-in", response_model=RequestSaved)
-def walk_in(user: StaffUser, session: DbSession, body: WalkInIn) -> RequestSaved:
+def walk_in(app: AppServices, user: StaffUser, session: DbSession, body: WalkInIn
+            ) -> RequestSaved:
     """File a walk-in request (channel ``walk_in``)."""
     request, created = services.file_walk_in(
-        session=session, actor=user.username, **body.model_dump())
+        session=session, actor=user.username, calendar=app.calendar, **body.model_dump())
     return RequestSaved(tracking_code=request.tracking_code, status=request.status,
                         department_code=request.department_code, created=created)
 
@@ -137,7 +140,11 @@ def list_tasks(user: StaffUser, session: DbSession) -> list[TaskOut]:
 
 
 @router.post("/api/tasks/{task_id}/assign", response_model=TaskOut)
-def assign_task(task_id: RowIdPath, _user: SupervisorUser, session: DbSession,
-                      body: TaskAssignIn) -> TaskOut:
-    """Reassign a follow-up to another staff member (or to nobody)."""
-    return tasks.assign(session=session, task_id=task_id, user_id=body.user_id)
+def assign_task(task_id: RowIdPath, user: SupervisorUser, session: DbSession,
+                      body: TaskAssignIn, app: AppServices, background: BackgroundTasks
+                      ) -> TaskOut:
+    """Reassign a follow-up to another staff member (or to nobody); every list hears."""
+    out = tasks.assign(session=session, task_id=task_id, user_id=body.user_id,
+                       actor=user.username, actor_name=user.display_name)
+    announce(background, app.notifier, task_id, out.kind, "assign")
+    return out

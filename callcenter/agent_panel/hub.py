@@ -26,6 +26,7 @@ from callcenter.agent_panel.services import (
     pop_history,
 )
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.followups.events import TasksChanged
 from callcenter.notifier import Notifier
 from callcenter.web.push import close_stuck, push_json
 
@@ -57,6 +58,7 @@ class PanelHub:
             notifier.subscribe(AgentNoAnswer, self.on_no_answer),
             notifier.subscribe(CallAnswered, self.on_answered),
             notifier.subscribe(CallEnded, self.on_ended),
+            notifier.subscribe(TasksChanged, self.on_tasks_changed),
         ]
 
     # -- sockets ------------------------------------------------------------------------
@@ -148,6 +150,12 @@ class PanelHub:
                     "type": "ended", "linkedid": event.linkedid, "outcome": event.outcome.value,
                     "talk_seconds": event.talk_seconds,
                 })
+
+    async def on_tasks_changed(self, event: TasksChanged) -> None:
+        """Every open list re-reads ``/api/tasks`` (each sees only what it may)."""
+        message = {"type": "tasks_changed", "task_id": event.task_id, "action": event.action}
+        for extension in list(self._sockets):
+            await self.send(extension, message)
 
     def stop(self) -> None:
         """Unsubscribe (the app's lifespan drains the notifier first)."""

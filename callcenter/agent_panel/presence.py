@@ -117,7 +117,9 @@ class AgentBoard:
             return
         if presence.state == AgentState.LOGGED_OUT:
             self.fire(extension, "join")
-        if member.get("paused") and presence.state == AgentState.AVAILABLE:
+        # A wrap-up pause is the bridge's own (``wrapup.py``), not a break.
+        if (member.get("paused") and presence.state == AgentState.AVAILABLE
+                and member.get("paused_reason") != "wrap-up"):
             self.fire(extension, "pause", reason=str(member.get("paused_reason") or ""))
         elif not member.get("paused") and presence.state == AgentState.ON_BREAK:
             self.fire(extension, "resume")

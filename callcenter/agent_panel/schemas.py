@@ -59,3 +59,9 @@ class TaskOut(BaseModel):
     assigned_user_id: int | None
     assigned_to: str | None
     note: str | None
+    # what the task is about (issue 17): the citizen, the request, the last action
+    citizen_name: str | None = None
+    request_status: str | None = None
+    category_code: str | None = None
+    attempts: int = 0
+    last_action: dict[str, object] | None = None

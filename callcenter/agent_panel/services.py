@@ -20,6 +20,7 @@ from callcenter.citizens.services import find_citizen
 from callcenter.clock import as_utc
 from callcenter.errors import DomainError, InvalidInput
 from callcenter.intake.services import file_request
+from callcenter.reference.hours import Hours
 from callcenter.reference.models import Category, Department, Neighbourhood
 from callcenter.web.formatting import national
 
@@ -207,7 +208,7 @@ def save_from_pop(
     *, session: Session, actor: str, linkedid: str, phone: str,
     category_code: str | None, neighbourhood_code: str | None, description: str | None,
     citizen_name: str | None, tracking_code: str | None, new_status: str | None,
-    note: str | None,
+    note: str | None, calendar: Hours | None = None,
 ) -> tuple[CitizenRequest, bool]:
     """File a request from a call, or update an existing one's status; either way the
     request's history gets a ``contact`` event carrying the call's ``linkedid`` (the call
@@ -225,6 +226,7 @@ def save_from_pop(
             session=session, actor=actor, phone=phone, channel=RequestChannel.PHONE,
             category_code=category_code, neighbourhood_code=neighbourhood_code,
             description=description, citizen_name=citizen_name, linkedid=linkedid,
+            calendar=calendar,
         )
     add_event(session=session, request=request, kind="contact", actor=actor,
               channel=RequestChannel.PHONE, note=note or None, data={"linkedid": linkedid})
@@ -235,14 +237,14 @@ def save_from_pop(
 def file_through_intake(
     *, session: Session, actor: str, phone: str, channel: RequestChannel,
     category_code: str, neighbourhood_code: str | None, description: str | None,
-    citizen_name: str | None, linkedid: str | None = None,
+    citizen_name: str | None, linkedid: str | None = None, calendar: Hours | None = None,
 ) -> tuple[CitizenRequest, bool]:
     """File via the intake service (duplicate rules, Shahrbin outbox); returns the
     request and whether it is a new one."""
     result = file_request(
         session=session, phone=phone, channel=channel, category_code=category_code,
         description=description or None, neighbourhood_code=neighbourhood_code or None,
-        citizen_name=citizen_name or None, actor=actor, linkedid=linkedid,
+        citizen_name=citizen_name or None, actor=actor, linkedid=linkedid, calendar=calendar,
     )
     return result.request, not result.repeat_of
 
@@ -250,12 +252,13 @@ def file_through_intake(
 def file_walk_in(
     *, session: Session, actor: str, phone: str, category_code: str,
     neighbourhood_code: str | None, description: str, citizen_name: str | None,
+    calendar: Hours | None = None,
 ) -> tuple[CitizenRequest, bool]:
     """A citizen at the counter (channel ``walk_in``)."""
     request, created = file_through_intake(
         session=session, actor=actor, phone=phone, channel=RequestChannel.WALK_IN,
         category_code=category_code, neighbourhood_code=neighbourhood_code,
-        description=description, citizen_name=citizen_name,
+        description=description, citizen_name=citizen_name, calendar=calendar,
     )
     session.flush()
     return request, created

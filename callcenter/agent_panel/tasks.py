@@ -13,7 +13,7 @@ from callcenter.citizens.models import Citizen
 from callcenter.clock import as_utc
 from callcenter.errors import InvalidInput, NotFound
 from callcenter.followups.models import Task
-from callcenter.followups.services import open_task_filter
+from callcenter.followups.services import log_action, open_task_filter
 from callcenter.users.models import User
 
 MAX_TASKS = 200
@@ -30,7 +30,10 @@ def _out(session: Session, task: Task) -> TaskOut:
         tracking_code=request.tracking_code if request else None,
         call_linkedid=task.call_linkedid, assigned_user_id=task.assigned_user_id,
         assigned_to=(assignee.full_name or assignee.username) if assignee else None,
-        note=task.note,
+        note=task.note, citizen_name=citizen.name if citizen else None,
+        request_status=request.status if request else None,
+        category_code=request.category_code if request else None, attempts=task.attempts,
+        last_action=(task.result or {}).get("last_action"),
     )
 
 
@@ -67,7 +70,8 @@ def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
     ]
 
 
-def assign(*, session: Session, task_id: int, user_id: int | None) -> TaskOut:
+def assign(*, session: Session, task_id: int, user_id: int | None, actor: str = "supervisor",
+           actor_name: str | None = None) -> TaskOut:
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound("no such task", task_id=task_id)
@@ -76,6 +80,8 @@ def assign(*, session: Session, task_id: int, user_id: int | None) -> TaskOut:
         if target is None or not target.active:
             raise InvalidInput("no such active user", user_id=user_id)
     task.assigned_user_id = user_id
+    log_action(session=session, task=task, action="assign", actor=actor,
+               actor_name=actor_name, data={"user_id": user_id})
     session.add(task)
     session.flush()
     return _out(session, task)

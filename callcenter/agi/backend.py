@@ -124,7 +124,7 @@ class StoreIvrBackend:
                 session=session, phone=phone, channel="phone", category_code=category.code,
                 citizen_name=caller_name or None, recording_path=recording_path,
                 actor="ivr", linkedid=call_uniqueid, district=district,
-                neighbourhood_code=neighbourhood_code,
+                neighbourhood_code=neighbourhood_code, calendar=self.hours,
             )
             request = result.request
             key = "repeat_contact" if result.repeat_of else "request_filed"
@@ -208,6 +208,17 @@ class StoreIvrBackend:
             add_event(session=session, request=request, kind="survey", actor="ivr",
                       channel="phone", data={"rating": rating, "fixed": fixed,
                                              "linkedid": call_uniqueid})
+
+        await self._in_session(work)
+
+
+    async def opt_out(self, *, request_code: str, call_uniqueid: str) -> None:
+        from callcenter.followups.services import opt_out_request_citizen
+
+        def work(session: Session) -> None:
+            request = get_request_by_code(session=session, code=request_code)
+            opt_out_request_citizen(session=session, request=request, actor="ivr",
+                                    channel="phone")
 
         await self._in_session(work)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from callcenter.agi.backend import StoreIvrBackend
 from callcenter.calls.queue_state import QueueView
 from callcenter.cases.tracking import is_valid_code
-from callcenter.reference.hours import Holidays, Hours
+from callcenter.reference.calendar import opening_hours
+from callcenter.reference.hours import Hours
 from callcenter.reference.services import read_reference
 from callcenter.settings import Settings
 from callcenter.sms.messages import SmsCatalogue, load_catalogue
@@ -26,10 +26,7 @@ from ivr_flows.flows import FlowHandler, build_flows
 
 def hours_of(settings: Settings) -> Hours:
     """The contact center's opening hours from settings and the holiday file."""
-    return Hours(zone=ZoneInfo(settings.timezone), opens=settings.opening_time,
-                 closes=settings.closing_time,
-                 holidays=Holidays.load(settings.holidays_file),
-                 open_on_friday=settings.open_on_friday)
+    return opening_hours(settings)
 
 
 def districts_of(settings: Settings) -> tuple[int, ...]:

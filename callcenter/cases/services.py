@@ -6,12 +6,12 @@ Every change writes a ``RequestEvent``; callers own the transaction (commit).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from callcenter.cases.deadlines import category_deadline
 from callcenter.cases.exceptions import InvalidTransition, NoSuchRequest
 from callcenter.cases.models import (
     OPEN_STATUSES,
@@ -27,6 +27,7 @@ from callcenter.citizens.services import find_citizen, get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
 from callcenter.outbox.writer import OutboxKind, enqueue
+from callcenter.reference.hours import Hours
 from callcenter.reference.services import get_category
 
 _CODE_ATTEMPTS = 10
@@ -80,9 +81,11 @@ def create_request(
     call_id: int | None = None,
     citizen: Citizen | None = None,
     district: int | None = None,
+    calendar: Hours | None = None,
 ) -> CitizenRequest:
     """File a request for the citizen behind ``phone`` and refer it to its department
-    (``citizen``: that citizen when the caller has already found it - not read again)."""
+    (``citizen``: that citizen when the caller has already found it - not read again);
+    its deadline in the category's calendar or working hours (``calendar``)."""
     try:
         channel = RequestChannel(channel)
     except ValueError:
@@ -104,7 +107,7 @@ def create_request(
         recording_path=recording_path,
         citizen_id=citizen.id,  # type: ignore[arg-type]
         status=RequestStatus.REFERRED,
-        deadline_at=now + timedelta(hours=category.deadline_hours),
+        deadline_at=category_deadline(category=category, start=now, calendar=calendar),
         needs_triage=needs_triage,
         district=district,
         created_at=now,

@@ -55,13 +55,15 @@ def run_due() -> None:
     from callcenter.db.engine import build_engine
     from callcenter.followups.config import RunnerConfig, policy_from_settings
     from callcenter.followups.runner import FollowupRunner
+    from callcenter.reference.calendar import opening_hours
     from callcenter.sms.build import build_sms
 
     settings = settings_or_exit()
     engine = build_engine(settings.database_url)
     prepare_store(engine, reference_dir=settings.reference_dir)
+    calendar = opening_hours(settings)
     runner = FollowupRunner(engine=engine, config=RunnerConfig.from_settings(settings),
-                            policy=policy_from_settings(settings),
-                            sms=build_sms(settings, engine))
+                            policy=policy_from_settings(settings, holidays=calendar.holidays),
+                            sms=build_sms(settings, engine), calendar=calendar)
     report = asyncio.run(runner.run_due())
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

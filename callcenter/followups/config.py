@@ -21,11 +21,13 @@ class RunnerConfig:
     call_max_attempts: int = 3
     result_wait: timedelta = timedelta(minutes=15)
     callback_retry: timedelta = timedelta(minutes=5)
-    auto_callbacks: bool = False
+    auto_callbacks: bool = True
     queue_name: str = "citizen-requests"
     trunk: str = "citizens"
     context: str = "outbound"
     caller_id: str = "137"
+    escalation_levels: tuple[float, ...] = (100.0, 150.0)
+    close_unsurveyed_after: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunnerConfig:
@@ -41,12 +43,17 @@ class RunnerConfig:
             auto_callbacks=settings.auto_callbacks, queue_name=settings.queue_name,
             trunk=settings.outbound_trunk, context=settings.outbound_context,
             caller_id=settings.outbound_caller_id,
+            escalation_levels=tuple(settings.escalation_levels),
+            close_unsurveyed_after=timedelta(days=settings.survey_close_after_days),
         )
 
 
-def policy_from_settings(settings: Settings) -> ContactPolicy:
+def policy_from_settings(settings: Settings, *, holidays: Holidays | None = None
+                         ) -> ContactPolicy:
+    """The contact policy; ``holidays`` the app's one calendar (read from the file when
+    not given)."""
     return build_policy(zone=settings.timezone, opens=settings.calling_hours_start,
                         closes=settings.calling_hours_end,
                         open_on_friday=settings.calling_on_friday, cap=settings.contact_cap,
                         period=timedelta(hours=settings.contact_cap_period_hours),
-                        holidays=Holidays.load(settings.holidays_file))
+                        holidays=holidays or Holidays.load(settings.holidays_file))

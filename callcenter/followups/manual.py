@@ -19,7 +19,7 @@ from callcenter.errors import Conflict, DomainError, InvalidInput
 from callcenter.followups.models import ContactChannel, ContactDecision
 from callcenter.followups.policy import ContactPolicy, ContactSubject
 from callcenter.followups.ports import Originator
-from callcenter.followups.services import CLOSED_STATES, get_task
+from callcenter.followups.services import CLOSED_STATES, get_task, log_action
 from callcenter.followups.steps import dial_number
 from callcenter.followups.store import record_contact
 
@@ -48,6 +48,7 @@ async def click_to_call(
     extension: str | None, user_id: int, context: str = "outbound",
     acting_user_id: int | None = None,
     clock: Callable[[], datetime] = utcnow,
+    actor: str = "agent", actor_name: str | None = None, purpose: str = "call",
 ) -> PlacedCall:
     """Ring ``PJSIP/<extension>``; when the agent answers, Asterisk dials the citizen."""
     if not extension:
@@ -78,6 +79,8 @@ async def click_to_call(
         record_contact(session=session, task_id=task_id, citizen_id=citizen.id,
                        channel=ContactChannel.VOICE, decision=ContactDecision.SENT,
                        reason="click-to-call", now=now, detail={"user_id": user_id})
+        log_action(session=session, task=task, action=f"{purpose}-now", actor=actor,
+                   actor_name=actor_name, data={"extension": extension})
         return citizen.phone, None
 
     phone, refused = await asyncio.to_thread(_in_session, engine, check)
@@ -89,7 +92,8 @@ async def click_to_call(
         placed = await actions.originate(
             channel=agent, context=context, exten="callback",
             caller_id=f'"{number}" <{number}>',
-            variables={"CITIZEN": number, "CALL_PURPOSE": "click-to-call"},
+            variables={"CITIZEN": number,
+                       "CALL_PURPOSE": "survey" if purpose == "survey" else "click-to-call"},
             ring_seconds=30)
     except Exception as exc:  # AmiError and friends: tell the agent, keep the task
         raise CallNotPlaced(f"the call was not placed: {exc}") from None

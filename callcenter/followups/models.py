@@ -97,3 +97,18 @@ class ContactAttempt(SQLModel, table=True):
     decision: str = Field(sa_type=String(8))
     reason: str | None = Field(default=None, max_length=80)
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Escalation(SQLModel, table=True):
+    """One escalation of an overdue request (never edited). ``key`` (request, level,
+    deadline) is unique: two instances reaching the same level write one row, so the
+    request's history and the department hear of it once; a new deadline (reopened)
+    escalates afresh."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    request_id: int = Field(foreign_key="citizen_request.id", index=True)
+    level: int
+    percent: float
+    target: str = Field(sa_type=String(16))  # department | head
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

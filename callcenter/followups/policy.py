@@ -82,6 +82,16 @@ class ContactPolicy:
                                 retry_at=self.next_open(free_at))
         return ALLOW
 
+    def sms_send_at(self, *, now: datetime, right_after_filing: bool = False) -> datetime:
+        """When a citizen SMS that is not a survey may go (status updates from the
+        department...): now inside calling hours, else queued to the next opening (the
+        morning). The tracking-code SMS right after a filing always goes at once: the
+        citizen is waiting for it. One decision for whatever sends the SMS."""
+        now = as_utc(now)
+        if right_after_filing or self.hours.is_open(now):
+            return now
+        return self.next_open(now) or now
+
     def next_open(self, moment: datetime) -> datetime | None:
         """The first moment at or after ``moment`` inside calling hours (UTC)."""
         moment = as_utc(moment)

@@ -37,14 +37,17 @@ from sqlmodel import Session
 
 from callcenter.clock import utcnow
 from callcenter.db.engine import session_scope
+from callcenter.followups.callbacks import place_callback
 from callcenter.followups.channels import Channels
 from callcenter.followups.config import RunnerConfig
+from callcenter.followups.escalations import escalate_overdue
 from callcenter.followups.models import TaskKind
 from callcenter.followups.policy import ContactPolicy
 from callcenter.followups.ports import Originator, QueueView, SurveySms
 from callcenter.followups.steps import LostClaim
 from callcenter.followups.store import TaskView, claim_due, load_view
-from callcenter.followups.surveys import schedule_surveys, settle_answered
+from callcenter.followups.surveys import close_unsurveyed, schedule_surveys, settle_answered
+from callcenter.reference.hours import Hours
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +60,7 @@ class RunReport:
     """What one pass did (logged, printed by the CLI)."""
 
     scheduled: int = 0
+    escalated: int = 0
     settled: dict[int, str] = field(default_factory=dict)
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -65,7 +69,8 @@ class RunReport:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scheduled": self.scheduled, "settled": len(self.settled),
+        return {"scheduled": self.scheduled, "escalated": self.escalated,
+                "settled": len(self.settled),
                 "claimed": self.claimed, **self.outcomes}
 
 
@@ -76,7 +81,7 @@ class FollowupRunner:
     def __init__(
         self, *, engine: Engine, config: RunnerConfig, policy: ContactPolicy,
         sms: SurveySms | None = None, actions: Originator | None = None,
-        queue_state: QueueView | None = None,
+        queue_state: QueueView | None = None, calendar: Hours | None = None,
         clock: Callable[[], datetime] = utcnow, owner: str | None = None,
         durable_sms: bool = False,
     ) -> None:
@@ -91,6 +96,7 @@ class FollowupRunner:
         self.durable_sms = durable_sms
         self.actions = actions
         self.queue_state = queue_state
+        self.calendar = calendar  # opening hours: working-hours deadlines
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.channels = Channels(self)
@@ -122,7 +128,11 @@ class FollowupRunner:
             cfg = self.config
             report.scheduled = await self.db(lambda s: schedule_surveys(
                 session=s, now=now, delay=cfg.survey_delay, lookback=cfg.lookback))
+            report.escalated = await self.db(lambda s: escalate_overdue(
+                session=s, now=now, levels=cfg.escalation_levels, calendar=self.calendar))
             report.settled = await self.db(lambda s: settle_answered(session=s, now=now))
+            report.settled.update(await self.db(lambda s: close_unsurveyed(
+                session=s, now=now, after=cfg.close_unsurveyed_after)))
             ids = await self.db(lambda s: claim_due(
                 session=s, owner=self.owner, now=now, lease=cfg.lease,
                 kinds=self.runner_kinds(), limit=cfg.batch))
@@ -140,10 +150,34 @@ class FollowupRunner:
                 except Exception:  # one bad task must not stop the others
                     log.exception("follow-up task %s (%s) failed", view.id, view.kind)
                     report.count("error")
-            if report.claimed or report.scheduled or report.settled:
+            if report.claimed or report.scheduled or report.settled or report.escalated:
                 log.info("follow-ups: %s", report.as_dict())
             self.last_report = report
             return report
+
+    async def place_next_callback(self, agent: str) -> bool:
+        """An agent's wrap-up ends (still paused in the queue): the oldest due callback
+        rings this agent if its caller joined before the live queue's head. True when
+        a call was placed (the wrap-up part then unpauses a moment later: a ringing or
+        busy phone is not rung by the queue, ``ringinuse = no``)."""
+        if (self.actions is None or self.queue_state is None or not self.config.auto_callbacks
+                or self._lock.locked()):
+            return False  # a pass is running: it places callbacks itself; never hold the agent
+        async with self._lock:
+            now, cfg = self.clock(), self.config
+            ids = await self.db(lambda s: claim_due(
+                session=s, owner=self.owner, now=now, lease=cfg.lease,
+                kinds=[TaskKind.CALLBACK, TaskKind.ABANDONED], limit=1))
+            if not ids:
+                return False
+            view = await self.db(lambda s: load_view(session=s, task_id=ids[0],
+                                                     owner=self.owner))
+            if view is None:
+                return False
+            try:
+                return await place_callback(self.channels, view, agent=agent) == "sent"
+            except LostClaim:
+                return False
 
     async def run_task(self, view: TaskView) -> str:
         """Run one claimed task through its channel; returns an outcome word."""

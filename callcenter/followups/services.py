@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, or_
 from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
-from callcenter.clock import utcnow
+from callcenter.cases.services import add_event
+from callcenter.citizens.models import Citizen
+from callcenter.citizens.services import set_opt_out
+from callcenter.clock import as_utc, utcnow
 from callcenter.errors import Conflict, Forbidden, InvalidInput, NotFound
 from callcenter.followups.models import Task, TaskKind, TaskState
 from callcenter.followups.surveys import settle_request, store_answer
@@ -86,21 +89,71 @@ def get_task(*, session: Session, task_id: int, acting_user_id: int | None = Non
     return task
 
 
+# What an agent says happened (the list's "done" menu). ``not_reached`` keeps the task
+# open, due again after ``NOT_REACHED_RETRY``; the others close it.
+OUTCOMES = ("reached", "not_reached", "wrong_number", "resolved", "done", "cancelled")
+NOT_REACHED_RETRY = timedelta(minutes=30)
+
+
+def log_action(*, session: Session, task: Task, action: str, actor: str,
+               actor_name: str | None = None, data: dict[str, Any] | None = None) -> None:
+    """The action in the request's history, with the agent's name (tasks about no
+    request, e.g. a plain callback, keep it on the task's ``result``)."""
+    by = actor_name or actor
+    entry = {"task_id": task.id, "task_kind": task.kind, "action": action, "by": by,
+             **(data or {})}
+    task.result = {**(task.result or {}), "last_action": entry}
+    request = session.get(CitizenRequest, task.request_id) if task.request_id else None
+    if request is not None:
+        add_event(session=session, request=request, kind="followup", actor=actor,
+                  data=entry, note=f"{task.kind}: {action} ({by})")
+
+
 def complete_task(
     *, session: Session, task_id: int, actor: str, outcome: str = "done",
     note: str | None = None, acting_user_id: int | None = None,
+    actor_name: str | None = None,
 ) -> Task:
-    """An agent closes a task by hand (``done`` or ``cancelled``), keeping who and why."""
-    if outcome not in (TaskState.DONE, TaskState.CANCELLED):
-        raise InvalidInput("outcome must be done or cancelled", outcome=outcome)
+    """An agent closes a task by hand with an outcome (``OUTCOMES``), keeping who and
+    why in the request's history."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}", outcome=outcome)
     task = get_task(session=session, task_id=task_id, acting_user_id=acting_user_id)
     if task.state in CLOSED_STATES:
         raise Conflict("task already closed", task_id=task_id, state=task.state)
     now = utcnow()
-    task.state, task.updated_at = TaskState(outcome), now
+    if outcome == "not_reached":
+        task.state, task.due_at = TaskState.PENDING, now + NOT_REACHED_RETRY
+    else:
+        task.state = TaskState.CANCELLED if outcome == "cancelled" else TaskState.DONE
+    task.updated_at = now
     task.claimed_by = task.claimed_until = None
-    task.result = {**(task.result or {}), "closed_by": actor}
+    task.result = {**(task.result or {}), "closed_by": actor, "outcome": outcome}
     task.note = note or task.note
+    log_action(session=session, task=task, action=f"outcome:{outcome}", actor=actor,
+               actor_name=actor_name, data={"note": note} if note else None)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def snooze_task(
+    *, session: Session, task_id: int, until: datetime, actor: str,
+    acting_user_id: int | None = None, actor_name: str | None = None,
+) -> Task:
+    """Move an open task to ``until`` (must be in the future, within 30 days)."""
+    now = utcnow()
+    until = as_utc(until)
+    if not now < until <= now + timedelta(days=30):
+        raise InvalidInput("snooze to a time in the next 30 days", until=until.isoformat())
+    task = get_task(session=session, task_id=task_id, acting_user_id=acting_user_id)
+    if task.state in CLOSED_STATES:
+        raise Conflict("task already closed", task_id=task_id, state=task.state)
+    task.due_at, task.updated_at = until, now
+    if task.state == TaskState.WAITING:
+        task.state = TaskState.PENDING
+    log_action(session=session, task=task, action="snooze", actor=actor,
+               actor_name=actor_name, data={"until": until.isoformat()})
     session.add(task)
     session.flush()
     return task
@@ -132,3 +185,22 @@ def record_manual_survey(
                        "entered_by": actor}
         session.add(task)
     return status
+
+
+def opt_out_request_citizen(*, session: Session, request: CitizenRequest, actor: str,
+                            channel: str, actor_name: str | None = None) -> None:
+    """Opt the citizen of ``request`` out of every follow-up (voice and SMS): by voice in
+    a survey call, or by an agent on the case; their open survey tasks end, and the
+    request's history says who. (SMS "لغو" does the same in ``sms.inbound``.)"""
+    citizen = session.get(Citizen, request.citizen_id)
+    if citizen is None:
+        raise InvalidInput("this request has no citizen")
+    set_opt_out(session=session, citizen=citizen, opted_out=True)
+    now = utcnow()
+    for task in session.exec(select(Task).where(Task.citizen_id == citizen.id).where(
+            col(Task.kind).in_([TaskKind.SURVEY_SMS, TaskKind.SURVEY_CALL])).where(
+            col(Task.state).in_([TaskState.PENDING, TaskState.WAITING]))).all():
+        task.state, task.updated_at, task.note = TaskState.SKIPPED, now, "not contacted: opted-out"
+        session.add(task)
+    add_event(session=session, request=request, kind="opt_out", actor=actor, channel=channel,
+              data={"by": actor_name or actor}, note="citizen opted out of follow-ups")

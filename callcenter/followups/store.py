@@ -76,6 +76,7 @@ class TaskView:
     duplicate_of_id: int | None
     resolved_at: datetime | None
     surveyed: bool  # the request has a survey answer for its latest resolution
+    due_at: datetime | None = None  # a callback's: when its caller joined the queue
 
     @property
     def phase(self) -> str:
@@ -103,6 +104,7 @@ def load_view(*, session: Session, task_id: int, owner: str) -> TaskView | None:
         request_status=request.status if request else None,
         duplicate_of_id=request.duplicate_of_id if request else None,
         resolved_at=request.resolved_at if request else None, surveyed=surveyed,
+        due_at=task.due_at,
     )
 
 

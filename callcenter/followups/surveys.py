@@ -140,3 +140,57 @@ def settle_answered(*, session: Session, now: datetime, limit: int = 100) -> dic
         if status is not None:
             settled[request_id] = status
     return settled
+
+
+def close_unsurveyed(*, session: Session, now: datetime, after: timedelta, limit: int = 100
+                     ) -> dict[int, str]:
+    """Close resolved requests whose survey cannot run (the citizen opted out, no answer
+    after every retry, no phone) once ``after`` has passed since the resolution, with
+    that reason; commits each. A survey still open (pending/waiting) keeps it resolved.
+    Taken with a conditional UPDATE like ``settle_request``: closed once across instances.
+    """
+    open_survey = exists().where(col(Task.request_id) == col(CitizenRequest.id)).where(
+        col(Task.kind).in_(list(SURVEY_KINDS))).where(
+        col(Task.state).in_([TaskState.PENDING, TaskState.CLAIMED, TaskState.WAITING]))
+    ids = session.exec(
+        select(CitizenRequest.id).where(CitizenRequest.status == RequestStatus.RESOLVED)
+        .where(col(CitizenRequest.resolved_at).is_not(None))
+        .where(col(CitizenRequest.resolved_at) <= now - after)
+        .where(or_(col(CitizenRequest.survey_at).is_(None),
+                   col(CitizenRequest.survey_at) < CitizenRequest.resolved_at))
+        .where(~open_survey).order_by(col(CitizenRequest.resolved_at)).limit(limit)
+    ).all()
+    closed: dict[int, str] = {}
+    for request_id in ids:
+        assert request_id is not None
+        taken = session.execute(
+            update(CitizenRequest).where(col(CitizenRequest.id) == request_id)
+            .where(col(CitizenRequest.status) == RequestStatus.RESOLVED).values(updated_at=now))
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            continue
+        request = session.get(CitizenRequest, request_id)
+        assert request is not None
+        session.refresh(request)
+        reason = _why_no_survey(session, request_id)
+        change_status(session=session, request=request, to_status=RequestStatus.CLOSED,
+                      actor="survey", data={"survey": "not-run", "reason": reason},
+                      note=f"closed without a survey: {reason}")
+        session.commit()
+        closed[request_id] = reason
+    return closed
+
+
+def _why_no_survey(session: Session, request_id: int) -> str:
+    last = session.exec(
+        select(Task).where(Task.request_id == request_id)
+        .where(col(Task.kind).in_(list(SURVEY_KINDS)))
+        .order_by(col(Task.updated_at).desc(), col(Task.id).desc())
+    ).first()
+    if last is None:
+        return "no-survey"
+    if last.state == TaskState.FAILED:
+        return "no-answer"
+    if last.note and last.note.startswith("not contacted: "):
+        return last.note.removeprefix("not contacted: ")
+    return str(last.state)

@@ -29,6 +29,7 @@ from callcenter.intake.duplicates import suggest_duplicates
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.intake.triage import queue_for_triage
 from callcenter.outbox.writer import OutboxKind, enqueue
+from callcenter.reference.hours import Hours
 from callcenter.reference.models import Neighbourhood
 from callcenter.reference.services import get_category
 
@@ -60,6 +61,7 @@ def file_request(
     duplicate_window: timedelta = timedelta(hours=72),
     phone_verified: bool = True,
     district: int | None = None,
+    calendar: Hours | None = None,
 ) -> IntakeResult:
     """File a citizen's report from any channel, or link it to their open request.
 
@@ -103,7 +105,7 @@ def file_request(
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
         needs_triage=needs_triage, actor=actor, call_id=call_id, citizen=citizen,
-        district=district,
+        district=district, calendar=calendar,
     )
     enqueue(session=session, request=request, kind=OutboxKind.CREATED)
     with session.no_autoflush:  # the history, outbox, triage and suggestions: one flush below

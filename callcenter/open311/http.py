@@ -117,7 +117,7 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
                 neighbourhood_code=fields.get("address_id") or None,
                 citizen_name=name or None, actor=f"open311:{client.name}",
                 duplicate_window=timedelta(hours=settings.duplicate_window_hours),
-                phone_verified=False,
+                phone_verified=False, calendar=app.calendar,
             )
             session.flush()
             if media is not None:  # checked above; written only with the request

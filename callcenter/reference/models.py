@@ -22,6 +22,10 @@ class Category(SQLModel, table=True):
     # Words that file an SMS in this category (Persian and English, categories.yaml).
     keywords: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
+    # ``calendar``: the hours run day and night; ``working``: only in opening hours on
+    # working days (no Fridays, no official holidays: ``reference.hours``).
+    deadline_basis: str = Field(default="calendar", max_length=8)
+
 
 class Neighbourhood(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=60)

@@ -17,6 +17,9 @@ class ReferenceDataError(Exception):
     """A reference data file is missing or malformed; the message names the file."""
 
 
+DEADLINE_BASES = ("calendar", "working")
+
+
 def read_reference(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Read departments, categories and neighbourhoods, checking their links.
 
@@ -36,6 +39,10 @@ def read_reference(directory: Path | None = None) -> dict[str, list[dict[str, An
         problems += [f"{directory / 'categories.yaml'}: category {row.get('code')!r} names "
                      f"unknown department {row.get('department')!r}"
                      for row in data["categories"] if row.get("department") not in departments]
+        problems += [f"{directory / 'categories.yaml'}: category {row.get('code')!r}: "
+                     f"deadline_basis must be calendar or working"
+                     for row in data["categories"]
+                     if row.get("deadline_basis", "calendar") not in DEADLINE_BASES]
     if problems:
         raise ReferenceDataError("\n".join(problems))
     return data
@@ -57,6 +64,8 @@ def sync_reference(*, session: Session, directory: Path | None = None) -> None:
                 department_code=row["department"],
                 deadline_hours=int(row["deadline_hours"]),
                 keywords=[str(word) for word in row.get("keywords") or []],
+
+                deadline_basis=str(row.get("deadline_basis", "calendar")),
             )
         )
     for row in data["neighbourhoods"]:

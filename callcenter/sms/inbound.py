@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from callcenter.cases.exceptions import NoSuchRequest
+from callcenter.cases.models import CitizenRequest
 from callcenter.cases.services import get_request_by_code
 from callcenter.cases.tracking import CODE_LENGTH, normalise_code
 from callcenter.citizens.phone import normalise_phone
@@ -25,7 +26,13 @@ from callcenter.intake.services import file_request
 from callcenter.reference.models import Department
 from callcenter.sms.messages import SmsCatalogue
 from callcenter.sms.models import SmsDirection, SmsMessage, SmsStatus
-from callcenter.sms.survey import pending_survey, record_survey_answer
+from callcenter.sms.survey import (
+    LOW_RATING,
+    awaiting_fixed,
+    hold_low_rating,
+    pending_survey,
+    record_survey_answer,
+)
 
 STOP_WORDS = frozenset({"لغو", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 
@@ -89,8 +96,21 @@ def _decide(*, session: Session, phone: str, text: str, raw: str, catalogue: Sms
     digits = normalise_code(text)
     if len(digits) == 1 and digits.isdigit():
         task = pending_survey(session=session, citizen=citizen)
-        if task is None or not 1 <= int(digits) <= 5:
+        if task is not None and awaiting_fixed(task) and digits in ("1", "2"):
+            rating = int((task.result or {})["rating"])
+            request = record_survey_answer(session=session, task=task, rating=rating,
+                                           fixed=digits == "1")
+            return InboundOutcome(kind="survey", request_id=request.id,
+                                  reply=catalogue.render("survey_thanks", rating=rating))
+        if task is None or awaiting_fixed(task) or not 1 <= int(digits) <= 5:
             return InboundOutcome(kind="no_survey", reply=catalogue.render("no_survey_pending"))
+        if int(digits) <= LOW_RATING:
+            hold_low_rating(session=session, task=task, rating=int(digits))
+            code = session.get(CitizenRequest, task.request_id)
+            return InboundOutcome(kind="survey_low", request_id=task.request_id,
+                                  reply=catalogue.render(
+                                      "survey_ask_fixed",
+                                      code=code.tracking_code if code else ""))
         request = record_survey_answer(session=session, task=task, rating=int(digits))
         return InboundOutcome(kind="survey", request_id=request.id,
                               reply=catalogue.render("survey_thanks", rating=digits))

@@ -7,6 +7,7 @@ delivery loop, so a queued message leaves without waiting for the next round."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -18,11 +19,12 @@ from callcenter.sms.service import SmsService
 
 def queue_sms(*, session: Session, to: str, body: str, kind: str,
               request_id: int | None = None, dedupe_key: str | None = None,
-              max_attempts: int = 6) -> CitizenMessage:
-    """One SMS to a citizen, queued in ``session``'s transaction (the caller commits)."""
+              max_attempts: int = 6, send_at: datetime | None = None) -> CitizenMessage:
+    """One SMS to a citizen, queued in ``session``'s transaction (the caller commits);
+    not sent before ``send_at`` when given (calling hours)."""
     return queue_message(session=session, channel=SMS_CHANNEL, to=to, body=body, kind=kind,
                          request_id=request_id, dedupe_key=dedupe_key,
-                         max_attempts=max_attempts)
+                         max_attempts=max_attempts, send_at=send_at)
 
 
 class SmsSender:

@@ -26,6 +26,8 @@ from callcenter.agent_panel.presence import AgentBoard
 from callcenter.calls.events import CallEnded
 from callcenter.calls.queue_state import QueueView
 from callcenter.clock import utcnow
+from callcenter.followups.escalations import open_escalations
+from callcenter.followups.events import TasksChanged
 from callcenter.notifier import Notifier
 from callcenter.settings import Settings
 from callcenter.stats.queries import today_report
@@ -150,6 +152,8 @@ class SupervisorHub:
                 report = today_report(session=session, now=utcnow(),
                                       timezone=settings.timezone,
                                       threshold_seconds=settings.service_level_seconds)
+                # requests past a later escalation level: the page's alert (issue 17)
+                report["escalations"] = open_escalations(session=session)
                 agents = session.exec(select(User).where(
                     col(User.extension).is_not(None), col(User.active).is_(True),
                     col(User.role) == Role.AGENT)).all()
@@ -169,6 +173,10 @@ class SupervisorHub:
     # -- events in ----------------------------------------------------------------------
 
     def on_event(self, event: Any) -> None:
+        if isinstance(event, TasksChanged):  # every agent's list, live (issue 17)
+            self._spawn(self.broadcast({"type": "tasks_changed", "task_id": event.task_id,
+                                        "action": event.action}))
+            return
         self.live.feed(event)
         if type(event).__module__ == "callcenter.calls.events":
             self.schedule_live()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -358,7 +359,8 @@ async def test_callbacks_wait_when_no_agent_is_free_or_auto_is_off(
                      config=RunnerConfig(auto_callbacks=True))
     assert (await on.run_due()).outcomes == {"no-free-agent": 1}
     off = make_engine(engine, Clock(T0), actions=actions,
-                      queue_state=FreeAgents(member("PJSIP/2101")))
+                      queue_state=FreeAgents(member("PJSIP/2101")),
+                      config=RunnerConfig(auto_callbacks=False))
     assert (await off.run_due()).claimed == 0
     assert actions.calls == [] and tasks(session)[0].state == "pending"
 
@@ -445,9 +447,9 @@ async def test_a_late_sms_reply_still_counts_and_cancels_the_pending_call(
 async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list(
     engine: Engine, session: Session
 ) -> None:
-    """Tried: the free agent never answers, three passes 5 minutes apart. Expect three
-    originates, each failure logged, then the task still pending (for a person) and
-    no longer claimed by the engine."""
+    """Tried: the free agent never answers; passes every 5 minutes for an hour. Expect
+    three originates backing off (5, then 10 minutes after a failure), each failure
+    logged, then the task still pending (for a person) and no longer claimed."""
     from callcenter.citizens.services import get_or_create_citizen
     citizen = get_or_create_citizen(session=session, phone="+989121112233")
     session.commit()
@@ -458,10 +460,16 @@ async def test_an_unanswered_auto_callback_retries_then_stays_on_the_agents_list
     runner = make_engine(engine, clock, actions=actions,
                          queue_state=FreeAgents(member("PJSIP/2101")),
                          config=RunnerConfig(auto_callbacks=True))
-    for _ in range(4):
+    placed_at: list[datetime] = []
+    for _ in range(12):
+        before = len(actions.calls)
         await runner.run_due()
+        if len(actions.calls) > before:
+            placed_at.append(clock.now)
         clock.now += timedelta(minutes=5)
     assert len(actions.calls) == 3
+    assert [b - a for a, b in pairwise(placed_at)] == [
+        timedelta(minutes=5), timedelta(minutes=10)]
     [task] = tasks(session)
     assert (task.state, task.attempts) == ("pending", 3)
     assert [c[1:] for c in contacts(session)] == [("failed", "agent-originate-failed")] * 3

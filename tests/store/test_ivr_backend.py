@@ -152,6 +152,27 @@ def test_survey_answer_is_stored_with_history(engine: Engine) -> None:
     assert "survey" in kinds
 
 
+def test_the_survey_calls_opt_out_key_opts_the_citizen_out(engine: Engine) -> None:
+    from callcenter.citizens.models import Citizen
+
+    ivr = backend(engine)
+
+    async def scenario() -> str:
+        filed = await ivr.file_request(phone="09131234567", caller_name="", category_number=2,
+                                       recording_path="/r.wav", call_uniqueid="11")
+        await ivr.opt_out(request_code=filed.code, call_uniqueid="12")
+        return filed.code
+
+    code = asyncio.run(scenario())
+    with Session(engine) as session:
+        request = session.exec(select(CitizenRequest).where(
+            CitizenRequest.tracking_code == code)).one()
+        citizen = session.get(Citizen, request.citizen_id)
+        kinds = [e.kind for e in session.exec(select(RequestEvent).where(
+            RequestEvent.request_id == request.id)).all()]
+    assert citizen is not None and citizen.opted_out and "opt_out" in kinds
+
+
 @pytest.mark.parametrize(("members", "expected"), [
     ([], False),
     ([("PJSIP/2101", "1")], False),

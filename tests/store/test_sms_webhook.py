@@ -237,7 +237,37 @@ async def test_a_digit_answers_a_pending_survey_else_a_hint(client: Client, engi
         assert answered is not None
         assert (answered.survey_rating, answered.survey_channel) == (4, "sms")
         [task] = s.exec(select(Task)).all()
-        assert task.state == TaskState.DONE and task.result == {"rating": 4, "channel": "sms"}
+        assert task.state == TaskState.DONE and task.result == {
+            "rating": 4, "channel": "sms", "fixed": None, "awaiting_fixed": False}
+
+
+@pytest.mark.parametrize(("answer", "fixed"), [("۱", True), ("2", False)])
+async def test_a_low_rating_asks_whether_it_is_fixed_before_closing(
+        client: Client, engine: Engine, answer: str, fixed: bool) -> None:
+    """Tried: '۲' on a waiting SMS survey; expect the "is it fixed? 1 yes 2 no" question
+    and nothing stored on the request yet; then the answer stores rating and fixed."""
+    with Session(engine) as s:
+        request = file_request(session=s, phone="09131234567", channel="phone",
+                               category_code="waste").request
+        s.add(Task(kind=TaskKind.SURVEY_SMS, state=TaskState.WAITING,
+                   request_id=request.id, citizen_id=request.citizen_id))
+        s.commit()
+        request_id = request.id
+    asked = (await _post(client, _sms("۲", sid="SM10"))).text
+    assert "برطرف شده" in asked and "۱ بله" in asked
+    with Session(engine) as s:
+        held = s.get(CitizenRequest, request_id)
+        assert held is not None and held.survey_at is None  # not settled on a 2 alone
+        [task] = s.exec(select(Task)).all()
+        assert task.state == TaskState.WAITING and task.result == {
+            "rating": 2, "awaiting_fixed": True}
+    assert "۲ از ۵" in (await _post(client, _sms(answer, sid="SM11"))).text
+    with Session(engine) as s:
+        answered = s.get(CitizenRequest, request_id)
+        assert answered is not None
+        assert (answered.survey_rating, answered.survey_fixed) == (2, fixed)
+        [task] = s.exec(select(Task)).all()
+        assert task.state == TaskState.DONE
 
 
 async def test_message_sids_are_kept_whole(client: Client, engine: Engine) -> None:

@@ -176,6 +176,10 @@ def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
         CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",
         # The bridge reads what Asterisk recorded where the chroot's folder is on the host.
         CALLCENTER_RECORDINGS_DIR=str(pbx.recordings_dir),
+
+        # No panel says "ready" in these tests: the wrap-up pause (on in production)
+        # would hold a SIPp agent for its maximum; test_wrapup_pbx.py turns it on.
+        CALLCENTER_WRAP_UP_PAUSE="false",
     )
     return env
 

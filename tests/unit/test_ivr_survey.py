@@ -61,7 +61,7 @@ async def test_code_from_survey_request_variable(tmp_path: Path) -> None:
 
 async def test_bad_keys_and_no_input_are_asked_again(tmp_path: Path) -> None:
     backend = FakeBackend()
-    ch = await run(tmp_path, backend, [None, "9", "2", "0", None, "2"])
+    ch = await run(tmp_path, backend, [None, "8", "2", "0", None, "2"])
     assert backend.surveys == [SurveyAnswer(CODE, 2, False, UNIQUEID)]
     assert ch.played.count("survey-rate") == 3
     assert ch.played.count("survey-fixed") == 3
@@ -70,6 +70,14 @@ async def test_bad_keys_and_no_input_are_asked_again(tmp_path: Path) -> None:
         f"survey:{CODE}>rating:none>rating:invalid>rating:2"
         ">fixed:invalid>fixed:none>fixed:2>hangup"
     )
+
+
+async def test_nine_opts_out_by_voice_and_stores_no_rating(tmp_path: Path) -> None:
+    backend = FakeBackend()
+    ch = await run(tmp_path, backend, ["9"])
+    assert backend.opted_out == [(CODE, UNIQUEID)] and backend.surveys == []
+    assert "survey-fixed" not in ch.played and "survey-thanks" in ch.played
+    assert ch.variables["IVR_PATH"] == f"survey:{CODE}>opt_out:9>hangup"
 
 
 async def test_no_rating_after_three_tries_stores_nothing(tmp_path: Path) -> None:

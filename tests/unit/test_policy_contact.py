@@ -135,6 +135,6 @@ def test_a_calendar_with_no_open_day_gives_up_instead_of_looping() -> None:
 def test_the_shipped_holiday_list_is_used_by_default() -> None:
     shipped = build_policy(zone="Asia/Tehran", opens=time(9), closes=time(20),
                            open_on_friday=False, cap=2, period=timedelta(days=7))
-    thursday_noon = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)  # 1405-09-12 in the file
-    assert shipped.decide(subject=CITIZEN, now=thursday_noon,
+    ashura_noon = datetime(2026, 6, 25, 8, 30, tzinfo=UTC)  # Ashura 1405, a lunar holiday
+    assert shipped.decide(subject=CITIZEN, now=ashura_noon,
                           recent_contacts=[]).reason == "holiday"

@@ -163,8 +163,11 @@
     } catch (err) { flash(err.message, true); }
   });
 
+  const taskList = TaskList.mount({ tbody: $("task-rows"), counts: $("task-counts"),
+    supervisor: false });
   socket("/agent/ws", (msg) => {
-    if (msg.type === "pop") showPop(msg);
+    if (msg.type === "tasks_changed") taskList.onMessage(msg);
+    else if (msg.type === "pop") showPop(msg);
     else if (msg.type === "pop_history") showHistory(msg);
     else if (msg.type === "state") { state = msg; renderState(); }
     else if (msg.type === "ended" && $("pop").dataset.linkedid === msg.linkedid) {

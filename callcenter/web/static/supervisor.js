@@ -50,24 +50,23 @@
             } catch (err) { flash(err.message, true); } } }, t("call_back"));
       return row(el("span", { dir: "ltr" }, num(c.caller)), when(c.at), dur(c.wait_seconds), el("td", {}, action));
     }), t("no_abandoned"));
+    const alerts = msg.escalations || [];
+    $("escalations-card").hidden = !alerts.length;
+    fill($("escalations"), alerts.map((a) => row(el("span", { dir: "ltr" }, num(a.tracking_code)),
+      a.department_code, num(a.level), when(a.deadline_at))), t("none"));
     fill($("backlog"), msg.backlog.map((b) => {
       const tr = row(named(b), num(b.open), el("span", { class: b.overdue ? "late" : "" }, num(b.overdue)));
       return tr;
     }), t("none"));
   };
 
-  document.querySelectorAll("select.assign").forEach((select) => select.addEventListener("change", async () => {
-    try {
-      await post("/api/tasks/" + select.dataset.task + "/assign",
-        { user_id: select.value ? Number(select.value) : null });
-      flash(t("saved"));
-    } catch (err) { flash(err.message, true); }
-  }));
-
   const initial = JSON.parse($("initial").textContent);
+  const taskList = TaskList.mount({ tbody: $("task-rows"), counts: $("task-counts"),
+    supervisor: true, staff: initial.staff || [] });
   showLive(initial.live); showStats(initial.stats);
   setInterval(tickWaits, 1000);
   socket("/supervisor/ws", (msg) => {
     if (msg.type === "live") showLive(msg); else if (msg.type === "stats") showStats(msg);
+    else if (msg.type === "tasks_changed") taskList.onMessage(msg);
   });
 })();
