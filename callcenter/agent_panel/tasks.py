@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
@@ -46,17 +48,25 @@ def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
     # The related names as correlated scalar subqueries, each a primary-key probe for
     # one of the (at most MAX_TASKS) listed tasks: the planner cannot turn them into a
     # hash join over the whole citizen or request table, as it may do with JOINs.
-    phone = (sa_select(col(Citizen.phone)).where(col(Citizen.id) == col(Task.citizen_id))
-             .scalar_subquery())
-    code = (sa_select(col(CitizenRequest.tracking_code))
-            .where(col(CitizenRequest.id) == col(Task.request_id)).scalar_subquery())
+    def of_citizen(column: Any) -> Any:
+        return (sa_select(column).where(col(Citizen.id) == col(Task.citizen_id))
+                .scalar_subquery())
+
+    def of_request(column: Any) -> Any:
+        return (sa_select(column).where(col(CitizenRequest.id) == col(Task.request_id))
+                .scalar_subquery())
+
     assignee = (sa_select(func.coalesce(func.nullif(col(User.full_name), ""),
                                         col(User.username)))
                 .where(col(User.id) == col(Task.assigned_user_id)).scalar_subquery())
     query = (
-        sa_select(col(Task.id), col(Task.kind), col(Task.state), col(Task.due_at), phone,
-                  code, col(Task.call_linkedid), col(Task.assigned_user_id), assignee,
-                  col(Task.note))
+        sa_select(col(Task.id), col(Task.kind), col(Task.state), col(Task.due_at),
+                  of_citizen(col(Citizen.phone)), of_request(col(CitizenRequest.tracking_code)),
+                  col(Task.call_linkedid), col(Task.assigned_user_id), assignee,
+                  col(Task.note), of_citizen(col(Citizen.name)),
+                  of_request(col(CitizenRequest.status)),
+                  of_request(col(CitizenRequest.category_code)), col(Task.attempts),
+                  col(Task.result))
         .where(*open_task_filter(assigned_user_id=None if user.is_supervisor else user.id))
         .order_by(col(Task.due_at), col(Task.id))
         .limit(MAX_TASKS)
@@ -64,9 +74,12 @@ def task_rows(*, session: Session, user: SignedInUser) -> list[TaskOut]:
     return [
         TaskOut(id=task_id, kind=kind, state=state, due_at=as_utc(due_at).isoformat(),
                 phone=phone_number, tracking_code=tracking_code, call_linkedid=linkedid,
-                assigned_user_id=assigned_id, assigned_to=assigned_to, note=note)
+                assigned_user_id=assigned_id, assigned_to=assigned_to, note=note,
+                citizen_name=name, request_status=status, category_code=category,
+                attempts=attempts or 0, last_action=(result or {}).get("last_action"))
         for (task_id, kind, state, due_at, phone_number, tracking_code, linkedid,
-             assigned_id, assigned_to, note) in session.execute(query)
+             assigned_id, assigned_to, note, name, status, category, attempts,
+             result) in session.execute(query)
     ]
 
 
