@@ -32,12 +32,15 @@ from callcenter.auth.services import AuthState
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.queue_state import QueueState
+from callcenter.cluster.dsn import default_instance_name, is_postgres, libpq_dsn
+from callcenter.cluster.lease import AmiLease, Hook, LeaseBoard
+from callcenter.cluster.single import SingleInstanceGuard
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
 from callcenter.followups.runner import FollowupRunner, install_job
 from callcenter.notifier import Notifier
-from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
+from callcenter.parts import AmiPart, FastAgiPart, LeaseFactory, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.services import sync_reference
@@ -134,14 +137,24 @@ def _telephony_parts(services: Services) -> list[Part]:
     settings, engine = services.settings, services.engine
     scheduler = SchedulerPart(settings)
     parts: list[Part] = []
+    if not is_postgres(settings.database_url):
+        parts.append(SingleInstanceGuard(settings.database_url))  # SQLite: one process
     if settings.ami_enabled:
-        ami = AmiPart(settings=settings, notifier=services.notifier,
-                      recorder=CallRecorder(engine=engine, settings=settings),
-                      scheduler=scheduler)
-        services.queue_state = ami.bridge.queue_state
-        services.ami_actions = ami.bridge.actions
-        services.supervisor_hub.queue_state = ami.bridge.queue_state
-        parts.append(ami)
+        pbxs = settings.pbx_list()
+        leases = lease_factory(settings)
+        for pbx in pbxs:
+            ami = AmiPart(settings=settings, pbx=pbx, scheduler=scheduler,
+                          recorder=CallRecorder(engine=engine, settings=settings, pbx=pbx),
+                          publish=services.notifier.publish, lease=leases,
+                          name="ami" if len(pbxs) == 1 else f"ami:{pbx.name}")
+            if services.queue_state is None:  # the first PBX's queue feeds the panels
+                services.queue_state = ami.bridge.queue_state
+                services.ami_actions = ami.bridge.actions
+                services.supervisor_hub.queue_state = ami.bridge.queue_state
+            parts.append(ami)
+        if leases is not None:
+            parts.append(LeaseBoard(engine=engine, instance=instance_name(settings),
+                                    pbxs=[pbx.name for pbx in pbxs]))
     routes = flow_routes(settings=settings, engine=engine, queue_state=services.queue_state,
                          sms=services.sms.service, catalogue=services.sms_catalogue)
     server = FastAgiServer(routes, host=settings.agi_host, port=settings.agi_port,
@@ -152,6 +165,25 @@ def _telephony_parts(services: Services) -> list[Part]:
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
     return parts
+
+
+def instance_name(settings: Settings) -> str:
+    return settings.instance_name or default_instance_name()
+
+
+def lease_factory(settings: Settings) -> LeaseFactory | None:
+    """On PostgreSQL, each PBX's AMI is consumed under its lease (several instances may
+    run); on SQLite there is one process and no lease."""
+    if not is_postgres(settings.database_url):
+        return None
+    dsn, instance = libpq_dsn(settings.database_url), instance_name(settings)
+
+    def lease(pbx: str, on_acquired: Hook, on_lost: Hook) -> AmiLease:
+        return AmiLease(dsn=dsn, pbx=pbx, instance=instance, on_acquired=on_acquired,
+                        on_lost=on_lost, retry_seconds=settings.lease_retry_seconds,
+                        heartbeat_seconds=settings.lease_heartbeat_seconds)
+
+    return lease
 
 
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig

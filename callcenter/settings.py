@@ -42,6 +42,23 @@ class Open311Client(BaseModel):
     channel: Literal["app", "web", "social"]
 
 
+class PbxSettings(BaseModel):
+    """One Asterisk (issue 19): its AMI login and where its own records are read.
+
+    ``name`` keys its AMI lease and its call records ((pbx, linkedid) is unique), so it
+    must stay the same for the life of the PBX."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_user: str = "bridge"
+    ami_secret: SecretStr = SecretStr("dev-ami-secret")
+    log_dir: Path = Path("/var/log/asterisk")  # cdr-csv/Master.csv and queue_log
+    inbound_context: str = "citizens"
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Build with ``load_settings()`` or directly in tests."""
 
@@ -64,6 +81,18 @@ class Settings(BaseSettings):
     # How often the bridge compares the calls it believes up with CoreShowChannels: a
     # call whose hangup was lost is ended (and recorded) within one period.
     ami_reconcile_seconds: float = Field(60.0, gt=0)
+
+    # --- Several instances and several PBXs (issue 19) ---
+    # Each PBX by name; empty: one PBX named ``pbx_name`` from the ami_*/pbx_* keys above
+    # and below (the single-PBX settings keep working).
+    pbxs: list[PbxSettings] = Field(default_factory=list)
+    pbx_name: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    # How this process names itself in /health and pg_stat_activity; empty: host:pid.
+    instance_name: str = ""
+    lease_retry_seconds: float = Field(1.0, gt=0)  # a standby tries the AMI lease this often
+    lease_heartbeat_seconds: float = Field(1.0, gt=0)  # the holder checks its session
+    event_retention_hours: float = Field(24.0, gt=0)  # cluster_event rows older are pruned
+    # --- end of several-instances block ---
 
     agi_host: str = "127.0.0.1"
     agi_port: int = Field(4573, ge=0, le=65535)
@@ -169,6 +198,22 @@ class Settings(BaseSettings):
     short_abandon_seconds: int = Field(5, ge=0)
     service_level_excludes_short_abandons: bool = False
     # --- end of reports block ---
+
+    def pbx_list(self) -> list[PbxSettings]:
+        """The PBXs to consume: ``pbxs``, else the single PBX of the flat settings."""
+        if self.pbxs:
+            return list(self.pbxs)
+        return [PbxSettings(name=self.pbx_name, ami_host=self.ami_host, ami_port=self.ami_port,
+                            ami_user=self.ami_user, ami_secret=self.ami_secret,
+                            log_dir=self.pbx_log_dir, inbound_context=self.pbx_inbound_context)]
+
+    @field_validator("pbxs")
+    @classmethod
+    def _distinct_pbxs(cls, value: list[PbxSettings]) -> list[PbxSettings]:
+        names = [pbx.name for pbx in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"PBX names must be distinct: {names}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -17,17 +17,21 @@ from callcenter.callrecords.recovery import recover_calls
 from callcenter.callrecords.services import record_call
 from callcenter.calls.events import CallEnded
 from callcenter.db.engine import session_scope
-from callcenter.settings import Settings
+from callcenter.settings import PbxSettings, Settings
 
 log = logging.getLogger(__name__)
 
 
 class CallRecorder:
-    """Subscriber of ``CallEnded``; every write is idempotent by linkedid."""
+    """Receiver of one PBX's ``CallEnded``; every write is idempotent by (pbx, linkedid).
 
-    def __init__(self, *, engine: Engine, settings: Settings) -> None:
+    ``pbx`` names the PBX and where its records are (default: the flat settings)."""
+
+    def __init__(self, *, engine: Engine, settings: Settings,
+                 pbx: PbxSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self.pbx = pbx or settings.pbx_list()[0]
         self.recorded = 0
         self.recovered = 0
         self.failures = 0
@@ -48,7 +52,7 @@ class CallRecorder:
 
     def _write(self, ended: CallEnded, source: str) -> None:
         with session_scope(self.engine) as session:
-            record_call(session=session, ended=ended, source=source)
+            record_call(session=session, ended=ended, source=source, pbx=self.pbx.name)
 
     async def recover(self) -> int:
         """Store every call in Asterisk's CDR/queue_log that the store lacks."""
@@ -57,21 +61,22 @@ class CallRecorder:
 
     def _recover(self) -> int:
         since = time.time() - self.settings.recovery_lookback_hours * 3600
-        log_dir = self.settings.pbx_log_dir
+        log_dir = self.pbx.log_dir
         found = recover_calls(
             cdr_file=log_dir / "cdr-csv" / "Master.csv",
             queue_log=log_dir / "queue_log",
-            context=self.settings.pbx_inbound_context,
+            context=self.pbx.inbound_context,
             since=since,
         )
         if not found:
             return 0
         with session_scope(self.engine) as session:
-            known = _known_linkedids(session, since)
+            known = _known_linkedids(session, since, self.pbx.name)
             added = 0
             for ended in found:
                 if ended.linkedid not in known:
-                    record_call(session=session, ended=ended, source="recovery")
+                    record_call(session=session, ended=ended, source="recovery",
+                                pbx=self.pbx.name)
                     added += 1
         if added:
             log.info("recovered %d call(s) from Asterisk's records", added)
@@ -82,9 +87,10 @@ class CallRecorder:
         return {"recorded": self.recorded, "recovered": self.recovered, "failures": self.failures}
 
 
-def _known_linkedids(session: Session, since: float) -> set[str]:
+def _known_linkedids(session: Session, since: float, pbx: str) -> set[str]:
     start = datetime.fromtimestamp(since, UTC)
-    return set(session.exec(select(Call.linkedid).where(Call.entered_at >= start)).all())
+    return set(session.exec(select(Call.linkedid).where(
+        Call.pbx == pbx, Call.entered_at >= start)).all())
 
 
 def count_calls(engine: Engine) -> int:

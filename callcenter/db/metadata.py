@@ -8,6 +8,7 @@ from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
+from callcenter.cluster.models import ClusterEvent
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.outbox.models import OutboxItem
@@ -23,6 +24,7 @@ __all__ = [
     "Category",
     "Citizen",
     "CitizenRequest",
+    "ClusterEvent",
     "ContactAttempt",
     "Department",
     "DuplicateSuggestion",
