@@ -31,9 +31,12 @@ from callcenter.auth.ratelimit import LoginRateLimiter
 from callcenter.auth.services import AuthState
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
-from callcenter.calls.queue_state import QueueState
+from callcenter.calls.queue_state import QueueView
+from callcenter.cluster.bus import PgEventBus
 from callcenter.cluster.dsn import default_instance_name, is_postgres, libpq_dsn
+from callcenter.cluster.events import QueueSnapshot
 from callcenter.cluster.lease import AmiLease, Hook, LeaseBoard
+from callcenter.cluster.queues import ClusterQueueView
 from callcenter.cluster.single import SingleInstanceGuard
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
@@ -77,9 +80,14 @@ class Services:
     pools: WorkerPools
     panel_hub: PanelHub
     supervisor_hub: SupervisorHub
-    queue_state: QueueState | None = None
+    queue_state: QueueView | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
+    # Several instances (PostgreSQL): the event bus every hub hears through, and the
+    # actions of the first PBX's holder alone (the follow-up runner's: a standby's
+    # events-off login cannot wait for an OriginateResponse).
+    bus: PgEventBus | None = None
+    holder_actions: AmiActions | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,9 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
                                      board=panel_hub.board),
     )
     if telephony:
+        if is_postgres(settings.database_url):
+            services.bus = _event_bus(services)
+            runtime.parts.append(services.bus)
         runtime.parts.extend(_telephony_parts(services))
     return Composition(services=services, parts=runtime.parts)
 
@@ -142,16 +153,23 @@ def _telephony_parts(services: Services) -> list[Part]:
     if settings.ami_enabled:
         pbxs = settings.pbx_list()
         leases = lease_factory(settings)
+        bus = services.bus
+        publish = bus.publish if bus is not None else services.notifier.publish
         for pbx in pbxs:
             ami = AmiPart(settings=settings, pbx=pbx, scheduler=scheduler,
                           recorder=CallRecorder(engine=engine, settings=settings, pbx=pbx),
-                          publish=services.notifier.publish, lease=leases,
+                          publish=publish, lease=leases,
                           name="ami" if len(pbxs) == 1 else f"ami:{pbx.name}")
-            if services.queue_state is None:  # the first PBX's queue feeds the panels
+            if services.ami_actions is None:  # the first PBX's actions serve the panels
+                services.ami_actions = ami.panel_actions
+                services.holder_actions = ami.bridge.actions
                 services.queue_state = ami.bridge.queue_state
-                services.ami_actions = ami.bridge.actions
-                services.supervisor_hub.queue_state = ami.bridge.queue_state
             parts.append(ami)
+        if bus is not None:  # every instance sees the holders' queue pictures
+            mirror = ClusterQueueView()
+            services.notifier.subscribe(QueueSnapshot, mirror.apply)
+            services.queue_state = mirror
+        services.supervisor_hub.queue_state = services.queue_state
         if leases is not None:
             parts.append(LeaseBoard(engine=engine, instance=instance_name(settings),
                                     pbxs=[pbx.name for pbx in pbxs]))
@@ -165,6 +183,15 @@ def _telephony_parts(services: Services) -> list[Part]:
     parts.append(scheduler)
     services.followups = _followup_runner(services, scheduler.scheduler)
     return parts
+
+
+def _event_bus(services: Services) -> PgEventBus:
+    settings = services.settings
+    bus = PgEventBus(dsn=libpq_dsn(settings.database_url), engine=services.engine,
+                     notifier=services.notifier, instance=instance_name(settings),
+                     retention_hours=settings.event_retention_hours)
+    services.panel_hub.missed_pops = bus.missed_pops
+    return bus
 
 
 def instance_name(settings: Settings) -> str:
@@ -210,7 +237,7 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
     runner = FollowupRunner(
         engine=services.engine, config=RunnerConfig.from_settings(settings),
         policy=policy_from_settings(settings), sms=services.sms.service,
-        actions=services.ami_actions, queue_state=services.queue_state,
+        actions=services.holder_actions, queue_state=services.queue_state,
     )
     install_job(scheduler=scheduler, runner=runner,
                 interval_seconds=settings.followups_interval_seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from callcenter.agi.server import FastAgiServer
+from callcenter.ami.actions import AmiActions
+from callcenter.ami.backoff import Backoff
 from callcenter.ami.bridge import AmiBridge
+from callcenter.ami.connection import BridgeManager
 from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.events import CallEnded, CallEvent
+from callcenter.cluster.events import QueueSnapshot
 from callcenter.cluster.lease import AmiLease
 from callcenter.settings import PbxSettings, Settings
 from ivr_flows.prompts import missing_prompts
@@ -23,6 +28,8 @@ from ivr_flows.prompts import missing_prompts
 log = logging.getLogger(__name__)
 
 # (pbx name, on_acquired, on_lost) -> the lease that calls them.
+SNAPSHOT_PERIOD = 0.25  # seconds between looks at the queue picture (sent if changed)
+SNAPSHOT_REFRESH = 5.0  # sent at least this often
 LeaseFactory = Callable[[str, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]],
                         AmiLease]
 
@@ -57,7 +64,7 @@ class AmiPart:
     bridge stops at once. Without (SQLite: one process) it runs from the start."""
 
     def __init__(self, *, settings: Settings, pbx: PbxSettings, recorder: CallRecorder,
-                 scheduler: SchedulerPart, publish: Callable[[CallEvent], None],
+                 scheduler: SchedulerPart, publish: Callable[[Any], None],
                  lease: LeaseFactory | None = None, name: str = "ami") -> None:
         self.name = name
         self.pbx = pbx
@@ -70,6 +77,16 @@ class AmiPart:
             resync_interval=settings.ami_reconcile_seconds,
         )
         self.lease = lease(pbx.name, self._acquired, self._lost) if lease else None
+        # Several instances: an events-off AMI login for the actions of a standby (an
+        # agent's break on an instance that does not consume this PBX), and the queue
+        # picture sent over the bus while holding.
+        self.standby = BridgeManager(
+            host=pbx.ami_host, port=pbx.ami_port, username=pbx.ami_user,
+            secret=pbx.ami_secret.get_secret_value(), events="off",
+            backoff=Backoff(cap=settings.ami_max_backoff_seconds, jitter=0.2),
+        ) if lease else None
+        self.panel_actions = AmiActions(manager=self.bridge.manager, standby=self.standby)
+        self._snapshots: asyncio.Task[None] | None = None
         scheduler.scheduler.add_job(self._recover_if_holding, "interval",
                                     id=f"call-recovery-{pbx.name}",
                                     seconds=settings.recovery_interval_seconds,
@@ -98,15 +115,36 @@ class AmiPart:
         self._running = True
         self._spawn(self.recorder.recover())
         self.bridge.start()
+        if self.lease is not None:
+            self._snapshots = asyncio.get_running_loop().create_task(self._send_snapshots())
 
     async def _lost(self) -> None:
         self._running = False
+        snapshots, self._snapshots = self._snapshots, None
+        if snapshots is not None:
+            snapshots.cancel()
+            await asyncio.gather(snapshots, return_exceptions=True)
         await self.bridge.stop()
+
+    async def _send_snapshots(self) -> None:
+        """While holding: this PBX's queue picture to the bus when it changed (and every
+        ``SNAPSHOT_REFRESH`` at least, so a newly started instance has it soon)."""
+        last: dict[str, Any] | None = None
+        sent_at = 0.0
+        while True:
+            await asyncio.sleep(SNAPSHOT_PERIOD)
+            snapshot = self.bridge.queue_state.snapshot()
+            now = time.time()
+            if snapshot != last or now - sent_at >= SNAPSHOT_REFRESH:
+                self._publish(QueueSnapshot(pbx=self.pbx.name, at=now, queues=snapshot))
+                last, sent_at = snapshot, now
 
     async def start(self) -> None:
         if self.lease is None:
             await self._acquired()
         else:
+            if self.standby is not None:
+                self.standby.start()
             self._lease_task = asyncio.get_running_loop().create_task(self.lease.run())
 
     async def stop(self) -> None:
@@ -116,12 +154,16 @@ class AmiPart:
             await asyncio.gather(lease_task, return_exceptions=True)
         if self._running:
             await self._lost()
+        if self.standby is not None:
+            await self.standby.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def health(self) -> dict[str, Any]:
         lease = self.lease.health() if self.lease else None
         if lease is not None and not lease["holding"]:
+            actions = self.standby.health()["state"] if self.standby else None
             return {"state": "standby", "pbx": self.pbx.name, "lease": lease,
+                    "actions_connection": actions,
                     "calls": self.recorder.health()}
         return {**self.bridge.health(), "pbx": self.pbx.name, "lease": lease,
                 "calls": self.recorder.health()}
