@@ -36,6 +36,8 @@ from callcenter.cluster.bus import PgEventBus
 from callcenter.cluster.dsn import default_instance_name, is_postgres, libpq_dsn
 from callcenter.cluster.events import QueueSnapshot
 from callcenter.cluster.lease import AmiLease, Hook, LeaseBoard
+from callcenter.cluster.limits import StoreLoginLimiter, StoreTokenBucket
+from callcenter.cluster.presence import SharedPresence
 from callcenter.cluster.queues import ClusterQueueView
 from callcenter.cluster.single import SingleInstanceGuard
 from callcenter.db.engine import build_engine, session_scope
@@ -137,8 +139,7 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
     )
     if telephony:
         if is_postgres(settings.database_url):
-            services.bus = _event_bus(services)
-            runtime.parts.append(services.bus)
+            _share_between_instances(services)
         runtime.parts.extend(_telephony_parts(services))
     return Composition(services=services, parts=runtime.parts)
 
@@ -185,13 +186,32 @@ def _telephony_parts(services: Services) -> list[Part]:
     return parts
 
 
-def _event_bus(services: Services) -> PgEventBus:
-    settings = services.settings
-    bus = PgEventBus(dsn=libpq_dsn(settings.database_url), engine=services.engine,
-                     notifier=services.notifier, instance=instance_name(settings),
+def _share_between_instances(services: Services) -> None:
+    """PostgreSQL ``serve``: several instances may run. Events go through the store's
+    bus; agent presence and the rate limiters live in the store (issue 19)."""
+    settings, engine = services.settings, services.engine
+    instance = instance_name(settings)
+    bus = PgEventBus(dsn=libpq_dsn(settings.database_url), engine=engine,
+                     notifier=services.notifier, instance=instance,
                      retention_hours=settings.event_retention_hours)
+    services.bus = bus
     services.panel_hub.missed_pops = bus.missed_pops
-    return bus
+    services.runtime.parts.append(bus)
+    services.runtime.parts.append(SharedPresence(
+        board=services.panel_hub.board, bus=bus, engine=engine,
+        notifier=services.notifier, instance=instance))
+    services.auth.limiter = StoreLoginLimiter(
+        engine=engine, max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+        user_max_failures=settings.login_user_max_failures,
+        user_lockout_cap=settings.login_user_lockout_cap_seconds)
+    services.limiters = PublicLimiters(
+        status=StoreTokenBucket(engine=engine, family="status",
+                                rate_per_minute=settings.status_lookups_per_minute),
+        open311_post=StoreTokenBucket(engine=engine, family="open311-post",
+                                      rate_per_minute=settings.open311_posts_per_minute),
+        open311_read=StoreTokenBucket(engine=engine, family="open311-read",
+                                      rate_per_minute=settings.open311_reads_per_minute))
 
 
 def instance_name(settings: Settings) -> str:

@@ -8,7 +8,7 @@ from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
-from callcenter.cluster.models import ClusterEvent
+from callcenter.cluster.models import AgentPresenceRow, ClusterEvent, LoginFailure, RateBucket
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.outbox.models import OutboxItem
@@ -20,6 +20,7 @@ from crm_bridge.replay_guard import InboundEvent
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentPresenceRow",
     "Call",
     "Category",
     "Citizen",
@@ -29,8 +30,10 @@ __all__ = [
     "Department",
     "DuplicateSuggestion",
     "InboundEvent",
+    "LoginFailure",
     "Neighbourhood",
     "OutboxItem",
+    "RateBucket",
     "RequestEvent",
     "SmsMessage",
     "StaffSession",

@@ -1,5 +1,6 @@
 """i19 pbx: call.pbx with (pbx, linkedid) unique instead of linkedid alone; the event
-bus's cluster_event table (several instances, issue 19)
+bus's cluster_event table; agent_presence (the agents' current presence shared by
+every instance); rate_bucket and login_failure (the limiters shared by every instance) - issue 19
 
 Revision ID: 0007_i19_pbx
 Revises: 0006_sessions
@@ -41,9 +42,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cluster_event_agent'), ['agent'], unique=False)
         batch_op.create_index(batch_op.f('ix_cluster_event_created_at'), ['created_at'],
                               unique=False)
+    op.create_table('agent_presence',
+    sa.Column('extension', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('since', sa.Float(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('caller', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('linkedid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('extension')
+    )
+    op.create_table('rate_bucket',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('tokens', sa.Float(), nullable=False),
+    sa.Column('stamp', sa.Float(), nullable=False),
+    sa.Column('allowed', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('login_failure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.create_index('ix_login_failure_key_at', ['key', 'at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failure_key_at')
+    op.drop_table('login_failure')
+    op.drop_table('rate_bucket')
+    op.drop_table('agent_presence')
     with op.batch_alter_table('cluster_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cluster_event_created_at'))
         batch_op.drop_index(batch_op.f('ix_cluster_event_agent'))
