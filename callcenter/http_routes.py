@@ -12,6 +12,7 @@ from callcenter.auth.http import router as auth_router
 from callcenter.cases.http import router as cases_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
+from callcenter.health.metrics import router as metrics_router
 from callcenter.intake.http import router as intake_router
 from callcenter.open311.http import router as open311_router
 from callcenter.reports.http import router as reports_router
@@ -38,4 +39,5 @@ def routers() -> list[APIRouter]:
         crm_router,
         followups_router,
         reports_router,
+        metrics_router,
     ]

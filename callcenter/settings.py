@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     lease_retry_seconds: float = Field(1.0, gt=0)  # a standby tries the AMI lease this often
     lease_heartbeat_seconds: float = Field(1.0, gt=0)  # the holder checks its session
     event_retention_hours: float = Field(24.0, gt=0)  # cluster_event rows older are pruned
+    # In production /metrics answers these addresses (the Prometheus scraper) and staff.
+    metrics_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     # --- end of several-instances block ---
 
     agi_host: str = "127.0.0.1"
@@ -226,7 +228,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _proxy_networks(cls, value: list[str]) -> list[str]:
         import ipaddress
