@@ -58,7 +58,7 @@ async def fake() -> AsyncIterator[FakeAmi]:
                            Message="Interface paused successfully"))
         fake.broadcast(Event="QueueMemberPause", Queue=action.get("Queue", QUEUE),
                        Interface=action["Interface"], MemberName="agent1",
-                       Paused=action["Paused"] == "true" and "1" or "0",
+                       Paused="1" if action["Paused"] == "true" else "0",
                        PausedReason=action.get("Reason", ""))
 
     fake.replies["QueuePause"] = pause
