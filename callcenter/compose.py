@@ -14,6 +14,8 @@ scheduler -> AMI bridge -> FastAGI server -> follow-up runner.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from callcenter.agent_panel.hub import PanelHub
@@ -35,7 +38,7 @@ from callcenter.calls.queue_state import QueueView
 from callcenter.cluster.bus import PgEventBus
 from callcenter.cluster.dsn import default_instance_name, is_postgres, libpq_dsn
 from callcenter.cluster.events import QueueSnapshot
-from callcenter.cluster.lease import AmiLease, Hook, LeaseBoard
+from callcenter.cluster.lease import LOCK_NAMESPACE, AmiLease, Hook, LeaseBoard
 from callcenter.cluster.limits import StoreLoginLimiter, StoreTokenBucket
 from callcenter.cluster.presence import SharedPresence
 from callcenter.cluster.queues import ClusterQueueView
@@ -105,9 +108,26 @@ def prepare_store(engine: Engine, *, reference_dir: Path | None = None) -> None:
 
     ``reference_dir`` is ``settings.reference_dir``; unset, the search order's.
     """
-    upgrade(engine)
-    with session_scope(engine) as session:
-        sync_reference(session=session, directory=reference_dir)
+    with migration_lock(engine):
+        upgrade(engine)
+        with session_scope(engine) as session:
+            sync_reference(session=session, directory=reference_dir)
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, instances starting together migrate one after the other (a
+    session advisory lock around the migration); SQLite serves one process."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
+            conn.commit()
 
 
 def compose(settings: Settings, *, telephony: bool = True) -> Composition:

@@ -158,3 +158,23 @@ def test_concurrent_logins_on_two_instances_never_pass_the_limit(store: Engine) 
             lambda n: limiters[n % 2].attempt(source_key="ip:9", user_key=f"user:u{n}"),
             range(40)))
     assert sum(1 for wait in waits if wait == 0) == 5
+
+
+def test_two_instances_starting_together_migrate_one_after_the_other() -> None:
+    import concurrent.futures
+
+    fresh = create_postgres_database("cc_migrate")
+    engines = [build_engine(fresh) for _ in range(2)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(prepare_store, engine) for engine in engines]:
+                future.result()  # neither failed on the other's half-made schema
+        with engines[0].connect() as conn:
+            from sqlalchemy import text as sql
+
+            assert conn.execute(sql("SELECT version_num FROM alembic_version")).scalar_one() \
+                == "0007_i19_pbx"
+    finally:
+        for engine in engines:
+            engine.dispose()
+        drop_postgres_database(fresh)
