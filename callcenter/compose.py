@@ -189,6 +189,10 @@ def _telephony_parts(services: Services) -> list[Part]:
         if bus is not None:  # every instance sees the holders' queue pictures
             mirror = ClusterQueueView()
             services.notifier.subscribe(QueueSnapshot, mirror.apply)
+            # A new queue picture (a caller joined or left) is pushed at once, not at
+            # the next tick.
+            services.notifier.subscribe(
+                QueueSnapshot, lambda _snapshot: services.supervisor_hub.schedule_live())
             services.queue_state = mirror
         services.supervisor_hub.queue_state = services.queue_state
         if leases is not None:
