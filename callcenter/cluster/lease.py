@@ -121,16 +121,21 @@ class AmiLease:
     async def run(self) -> None:
         try:
             while True:
+                failed = False
                 try:
-                    acquired = await self.try_acquire()
+                    if await self.try_acquire():
+                        await self._hold()  # returns when the lease is lost
+                        continue
                 except (TimeoutError, psycopg.Error, OSError) as exc:
-                    self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                    self.last_error, failed = f"{type(exc).__name__}: {exc}"[:200], True
+                except Exception as exc:  # never let the loop die: /health would lie
+                    log.exception("AMI lease loop of PBX %s failed", self.pbx)
+                    self.last_error, failed = f"{type(exc).__name__}: {exc}"[:200], True
+                if self.holding:
+                    await self._lose()
+                if failed:
                     await self._drop_connection()
-                    acquired = False
-                if not acquired:
-                    await asyncio.sleep(self.retry_seconds)
-                    continue
-                await self._hold()
+                await asyncio.sleep(self.retry_seconds)
         finally:
             if self.holding:
                 await self._lose()
@@ -182,7 +187,9 @@ def lease_holders(engine: Engine, pbxs: list[str]) -> dict[str, str | None]:
         rows = conn.execute(text(
             "SELECT l.objid::bigint, a.application_name FROM pg_locks l"
             " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
-            " AND l.granted AND l.objsubid = 2 AND l.classid::bigint = :ns"),
+            " AND l.granted AND l.objsubid = 2 AND l.classid::bigint = :ns"
+            " AND l.database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"),
             {"ns": LOCK_NAMESPACE & 0xFFFFFFFF}).all()
     by_key = {int(objid): str(name) for objid, name in rows}
     holders: dict[str, str | None] = {}

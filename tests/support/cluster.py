@@ -35,8 +35,9 @@ def free_port() -> int:
 
 class Instance:
     def __init__(self, *, name: str, database_url: str, workdir: Path,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, log_level: str = "warning") -> None:
         self.name = name
+        self.log_level = log_level
         self.workdir = workdir
         self.web_port = free_port()
         self.env = {
@@ -62,7 +63,7 @@ class Instance:
         log = (self.workdir / f"{self.name}-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, str(REPO_ROOT / "tests" / "support" / "serve_hooked.py"),
-             "--port", str(self.web_port), "--log-level", "warning"],
+             "--port", str(self.web_port), "--log-level", self.log_level],
             env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self.wait(ready or (lambda health: "parts" in health), timeout=timeout)
