@@ -286,8 +286,11 @@ def weak_secrets(settings: Settings) -> list[tuple[str, str]]:
     ``MIN_SECRET_CHARS``, a placeholder (after trimming), or a Twilio token that is not
     the 32 hex characters Twilio issues. All are reported at once, not the first."""
     problems: list[tuple[str, str]] = []
-    for key in secret_keys():
-        value = getattr(settings, key).get_secret_value()
+    values = [(key, getattr(settings, key).get_secret_value()) for key in secret_keys()]
+    # Each PBX of the list has its own AMI secret (issue 19): checked the same way.
+    values += [(f"pbxs.{pbx.name}.ami_secret", pbx.ami_secret.get_secret_value())
+               for pbx in settings.pbxs]
+    for key, value in values:
         trimmed = value.strip()
         if not trimmed:
             problems.append((key, "is empty"))

@@ -57,3 +57,17 @@ def test_a_second_instance_on_one_sqlite_file_refuses_clearly(tmp_path: Path) ->
 def test_no_lock_for_memory_or_postgres() -> None:
     assert sqlite_lock_path("sqlite://") is None
     assert sqlite_lock_path("postgresql://u@h/db") is None
+
+
+def test_production_checks_every_pbxs_ami_secret(tmp_path: Path) -> None:
+    strong = "Zr8#Lq2$Vn6&Tp4*Wm9@Kc3!Hx7%Bd5^"
+    secrets = {"secret_key": strong + "s", "ami_secret": strong + "a",
+               "twilio_auth_token": "0123456789abcdef" * 2,
+               "shahrbin_api_token": strong + "b", "shahrbin_webhook_secret": strong + "c"}
+    with pytest.raises(SettingsError, match=r"pbxs\.south\.ami_secret"):
+        load_settings(data_dir=tmp_path, environment="production", **secrets,
+                      pbxs=[{"name": "north", "ami_secret": strong + "n"},
+                            {"name": "south", "ami_secret": "dev-ami-secret"}])
+    settings = load_settings(data_dir=tmp_path, environment="production", **secrets,
+                             pbxs=[{"name": "north", "ami_secret": strong + "n"}])
+    assert [p.name for p in settings.pbx_list()] == ["north"]
