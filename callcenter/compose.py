@@ -14,6 +14,8 @@ messenger bot (when enabled) -> scheduler -> AMI bridge -> FastAGI server -> fol
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from callcenter.agent_history.recorder import AgentHistory
@@ -35,7 +38,15 @@ from callcenter.auth.services import AuthState, prune_dead_sessions
 from callcenter.auth.sessions import SessionCodec
 from callcenter.callrecords.recorder import CallRecorder
 from callcenter.calls.events import AgentNoAnswer
-from callcenter.calls.queue_state import QueueState
+from callcenter.calls.queue_state import QueueView
+from callcenter.cluster.bus import PgEventBus
+from callcenter.cluster.dsn import default_instance_name, is_postgres, libpq_dsn
+from callcenter.cluster.events import QueueSnapshot
+from callcenter.cluster.lease import LOCK_NAMESPACE, AmiLease, Hook, LeaseBoard
+from callcenter.cluster.limits import StoreLoginLimiter, StoreTokenBucket
+from callcenter.cluster.presence import SharedPresence
+from callcenter.cluster.queues import ClusterQueueView
+from callcenter.cluster.single import SingleInstanceGuard
 from callcenter.db.engine import build_engine, session_scope
 from callcenter.db.migrate import upgrade
 from callcenter.followups.config import RunnerConfig, policy_from_settings
@@ -48,7 +59,7 @@ from callcenter.messages.part import MessagesPart
 from callcenter.messenger.channel import BotChannel
 from callcenter.messenger.transport import build_bot
 from callcenter.notifier import Notifier
-from callcenter.parts import AmiPart, FastAgiPart, SchedulerPart
+from callcenter.parts import AmiPart, FastAgiPart, LeaseFactory, SchedulerPart
 from callcenter.pools import WorkerPools
 from callcenter.ratelimit import PublicLimiters
 from callcenter.reference.calendar import opening_hours
@@ -91,13 +102,18 @@ class Services:
     supervisor_hub: SupervisorHub
     report_jobs: ReportJobs
     agent_history: AgentHistory
-    queue_state: QueueState | None = None
+    queue_state: QueueView | None = None
     ami_actions: AmiActions | None = None
     followups: FollowupRunner | None = None
     bot: BotChannel | None = None  # the messenger bot, when ``bot_enabled``
     # The centre's opening hours and holidays (``reference.calendar``): working-hours
     # deadlines, escalations and the reports read this one calendar.
     calendar: Hours | None = None
+    # Several instances (PostgreSQL): the event bus every hub hears through, and the
+    # actions of the first PBX's holder alone (the follow-up runner's: a standby's
+    # events-off login cannot wait for an OriginateResponse).
+    bus: PgEventBus | None = None
+    holder_actions: AmiActions | None = None
 
 
 @dataclass(frozen=True)
@@ -113,9 +129,26 @@ def prepare_store(engine: Engine, *, reference_dir: Path | None = None) -> None:
 
     ``reference_dir`` is ``settings.reference_dir``; unset, the search order's.
     """
-    upgrade(engine)
-    with session_scope(engine) as session:
-        sync_reference(session=session, directory=reference_dir)
+    with migration_lock(engine):
+        upgrade(engine)
+        with session_scope(engine) as session:
+            sync_reference(session=session, directory=reference_dir)
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, instances starting together migrate one after the other (a
+    session advisory lock around the migration); SQLite serves one process."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
+            conn.commit()
 
 
 def compose(settings: Settings, *, telephony: bool = True) -> Composition:
@@ -157,6 +190,8 @@ def compose(settings: Settings, *, telephony: bool = True) -> Composition:
         services.bot = build_bot_channel(services)
         runtime.parts.append(services.bot)
     if telephony:
+        if is_postgres(settings.database_url):
+            _share_between_instances(services)
         runtime.parts.extend(_telephony_parts(services))
     return Composition(services=services, parts=runtime.parts)
 
@@ -176,15 +211,36 @@ def _telephony_parts(services: Services) -> list[Part]:
     scheduler = SchedulerPart(settings)
     parts: list[Part] = []
     _install_retention(settings, engine, scheduler.scheduler)
+    if not is_postgres(settings.database_url):
+        parts.append(SingleInstanceGuard(settings.database_url))  # SQLite: one process
     if settings.ami_enabled:
-        ami = AmiPart(settings=settings, notifier=services.notifier,
-                      recorder=CallRecorder(engine=engine, settings=settings,
-                                            runner=services.pools.store.run),
-                      scheduler=scheduler)
-        services.queue_state = ami.bridge.queue_state
-        services.ami_actions = ami.bridge.actions
-        services.supervisor_hub.queue_state = ami.bridge.queue_state
-        parts.append(ami)
+        pbxs = settings.pbx_list()
+        leases = lease_factory(settings)
+        bus = services.bus
+        publish = bus.publish if bus is not None else services.notifier.publish
+        for pbx in pbxs:
+            ami = AmiPart(settings=settings, pbx=pbx, scheduler=scheduler,
+                          recorder=CallRecorder(engine=engine, settings=settings, pbx=pbx,
+                                                runner=services.pools.store.run),
+                          publish=publish, lease=leases,
+                          name="ami" if len(pbxs) == 1 else f"ami:{pbx.name}")
+            if services.ami_actions is None:  # the first PBX's actions serve the panels
+                services.ami_actions = ami.panel_actions
+                services.holder_actions = ami.bridge.actions
+                services.queue_state = ami.bridge.queue_state
+            parts.append(ami)
+        if bus is not None:  # every instance sees the holders' queue pictures
+            mirror = ClusterQueueView()
+            services.notifier.subscribe(QueueSnapshot, mirror.apply)
+            # A new queue picture (a caller joined or left) is pushed at once, not at
+            # the next tick.
+            services.notifier.subscribe(
+                QueueSnapshot, lambda _snapshot: services.supervisor_hub.schedule_live())
+            services.queue_state = mirror
+        services.supervisor_hub.queue_state = services.queue_state
+        if leases is not None:
+            parts.append(LeaseBoard(engine=engine, instance=instance_name(settings),
+                                    pbxs=[pbx.name for pbx in pbxs]))
         if settings.wrap_up_pause:
             async def next_callback(interface: str) -> bool:
                 runner = services.followups  # built after the AMI part
@@ -234,6 +290,53 @@ def _agent_history(engine: Engine, notifier: Notifier, panel_hub: PanelHub) -> A
     return history
 
 
+def _share_between_instances(services: Services) -> None:
+    """PostgreSQL ``serve``: several instances may run. Events go through the store's
+    bus; agent presence and the rate limiters live in the store (issue 19)."""
+    settings, engine = services.settings, services.engine
+    instance = instance_name(settings)
+    bus = PgEventBus(dsn=libpq_dsn(settings.database_url), engine=engine,
+                     notifier=services.notifier, instance=instance,
+                     retention_hours=settings.event_retention_hours)
+    services.bus = bus
+    services.panel_hub.missed_pops = bus.missed_pops
+    services.runtime.parts.append(bus)
+    services.runtime.parts.append(SharedPresence(
+        board=services.panel_hub.board, bus=bus, engine=engine,
+        notifier=services.notifier, instance=instance))
+    services.auth.limiter = StoreLoginLimiter(
+        engine=engine, max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+        user_max_failures=settings.login_user_max_failures,
+        user_lockout_cap=settings.login_user_lockout_cap_seconds)
+    services.limiters = PublicLimiters(
+        status=StoreTokenBucket(engine=engine, family="status",
+                                rate_per_minute=settings.status_lookups_per_minute),
+        open311_post=StoreTokenBucket(engine=engine, family="open311-post",
+                                      rate_per_minute=settings.open311_posts_per_minute),
+        open311_read=StoreTokenBucket(engine=engine, family="open311-read",
+                                      rate_per_minute=settings.open311_reads_per_minute))
+
+
+def instance_name(settings: Settings) -> str:
+    return settings.instance_name or default_instance_name()
+
+
+def lease_factory(settings: Settings) -> LeaseFactory | None:
+    """On PostgreSQL, each PBX's AMI is consumed under its lease (several instances may
+    run); on SQLite there is one process and no lease."""
+    if not is_postgres(settings.database_url):
+        return None
+    dsn, instance = libpq_dsn(settings.database_url), instance_name(settings)
+
+    def lease(pbx: str, on_acquired: Hook, on_lost: Hook) -> AmiLease:
+        return AmiLease(dsn=dsn, pbx=pbx, instance=instance, on_acquired=on_acquired,
+                        on_lost=on_lost, retry_seconds=settings.lease_retry_seconds,
+                        heartbeat_seconds=settings.lease_heartbeat_seconds)
+
+    return lease
+
+
 def shahrbin_deliverer(settings: Settings, engine: Engine, config: ShahrbinConfig
                         ) -> OutboxDeliverer | None:
     if not settings.shahrbin_enabled:
@@ -259,7 +362,7 @@ def _followup_runner(services: Services, scheduler: AsyncIOScheduler) -> Followu
         engine=services.engine, config=RunnerConfig.from_settings(settings),
         policy=policy_from_settings(settings, holidays=services.calendar.holidays
                                     if services.calendar else None),
-        sms=services.sms.service, durable_sms=True, actions=services.ami_actions,
+        sms=services.sms.service, durable_sms=True, actions=services.holder_actions,
         queue_state=services.queue_state, calendar=services.calendar,
     )
     install_job(scheduler=scheduler, runner=runner,

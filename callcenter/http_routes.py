@@ -14,6 +14,7 @@ from callcenter.cases.http import router as cases_router
 from callcenter.casework.http import router as casework_router
 from callcenter.followups.http import router as followups_router
 from callcenter.health.http import router as health_router
+from callcenter.health.metrics import router as metrics_router
 from callcenter.intake.http import router as intake_router
 from callcenter.media.http import router as media_router
 from callcenter.messenger.http import router as bot_router
@@ -46,4 +47,5 @@ def routers() -> list[APIRouter]:
         bot_router,
         attachments_router,
         media_router,
+        metrics_router,
     ]

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request
 
@@ -99,13 +100,22 @@ def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6
     return parsed is not None and any(parsed in network for network in networks)
 
 
+class Limiter(Protocol):
+    """A token bucket per key: this module's in memory, or ``cluster.limits``'s in the
+    store (several instances)."""
+
+    def allow(self, key: str) -> bool: ...
+
+    def retry_after(self, key: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class PublicLimiters:
     """The app's limiters of public endpoints, one per endpoint family."""
 
-    status: TokenBucketLimiter
-    open311_post: TokenBucketLimiter
-    open311_read: TokenBucketLimiter
+    status: Limiter
+    open311_post: Limiter
+    open311_read: Limiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PublicLimiters:

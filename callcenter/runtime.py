@@ -99,6 +99,7 @@ class Runtime:
 
     def health(self) -> dict[str, Any]:
         parts = {part.name: part.health() for part in self.parts}
-        healthy = all(p.get("state") in {"up", "listening", "connected", "running", "disabled"}
+        healthy = all(p.get("state") in {"up", "listening", "connected", "running", "disabled",
+                                         "standby"}
                       for p in parts.values())
         return {"status": "ok" if healthy else "degraded", "parts": parts}

@@ -43,6 +43,23 @@ class Open311Client(BaseModel):
     channel: Literal["app", "web", "social"]
 
 
+class PbxSettings(BaseModel):
+    """One Asterisk (issue 19): its AMI login and where its own records are read.
+
+    ``name`` keys its AMI lease and its call records ((pbx, linkedid) is unique), so it
+    must stay the same for the life of the PBX."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_user: str = "bridge"
+    ami_secret: SecretStr = SecretStr("dev-ami-secret")
+    log_dir: Path = Path("/var/log/asterisk")  # cdr-csv/Master.csv and queue_log
+    inbound_context: str = "citizens"
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Build with ``load_settings()`` or directly in tests."""
 
@@ -65,6 +82,20 @@ class Settings(BaseSettings):
     # How often the bridge compares the calls it believes up with CoreShowChannels: a
     # call whose hangup was lost is ended (and recorded) within one period.
     ami_reconcile_seconds: float = Field(60.0, gt=0)
+
+    # --- Several instances and several PBXs (issue 19) ---
+    # Each PBX by name; empty: one PBX named ``pbx_name`` from the ami_*/pbx_* keys above
+    # and below (the single-PBX settings keep working).
+    pbxs: list[PbxSettings] = Field(default_factory=list)
+    pbx_name: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    # How this process names itself in /health and pg_stat_activity; empty: host:pid.
+    instance_name: str = ""
+    lease_retry_seconds: float = Field(1.0, gt=0)  # a standby tries the AMI lease this often
+    lease_heartbeat_seconds: float = Field(1.0, gt=0)  # the holder checks its session
+    event_retention_hours: float = Field(24.0, gt=0)  # cluster_event rows older are pruned
+    # In production /metrics answers these addresses (the Prometheus scraper) and staff.
+    metrics_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # --- end of several-instances block ---
 
     agi_host: str = "127.0.0.1"
     agi_port: int = Field(4573, ge=0, le=65535)
@@ -226,6 +257,22 @@ class Settings(BaseSettings):
     bot_deliver_interval_seconds: float = Field(2.0, gt=0)  # outbound and status scan
     # --- end of messenger bot block ---
 
+    def pbx_list(self) -> list[PbxSettings]:
+        """The PBXs to consume: ``pbxs``, else the single PBX of the flat settings."""
+        if self.pbxs:
+            return list(self.pbxs)
+        return [PbxSettings(name=self.pbx_name, ami_host=self.ami_host, ami_port=self.ami_port,
+                            ami_user=self.ami_user, ami_secret=self.ami_secret,
+                            log_dir=self.pbx_log_dir, inbound_context=self.pbx_inbound_context)]
+
+    @field_validator("pbxs")
+    @classmethod
+    def _distinct_pbxs(cls, value: list[PbxSettings]) -> list[PbxSettings]:
+        names = [pbx.name for pbx in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"PBX names must be distinct: {names}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -237,7 +284,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _proxy_networks(cls, value: list[str]) -> list[str]:
         import ipaddress
@@ -309,8 +356,11 @@ def weak_secrets(settings: Settings) -> list[tuple[str, str]]:
     ``MIN_SECRET_CHARS``, a placeholder (after trimming), or a Twilio token that is not
     the 32 hex characters Twilio issues. All are reported at once, not the first."""
     problems: list[tuple[str, str]] = []
-    for key in secret_keys():
-        value = getattr(settings, key).get_secret_value()
+    values = [(key, getattr(settings, key).get_secret_value()) for key in secret_keys()]
+    # Each PBX of the list has its own AMI secret (issue 19): checked the same way.
+    values += [(f"pbxs.{pbx.name}.ami_secret", pbx.ami_secret.get_secret_value())
+               for pbx in settings.pbxs]
+    for key, value in values:
         trimmed = value.strip()
         if not trimmed:
             problems.append((key, "is empty"))

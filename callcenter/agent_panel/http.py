@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, BackgroundTasks, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from callcenter.agent_panel import queue, services, tasks
@@ -54,8 +54,11 @@ def agent_page(request: Request, app: AppServices, user: AgentUser, session: DbS
 
 @router.websocket("/agent/ws")
 async def agent_socket(websocket: WebSocket, app: AppServices, user: AgentSocketUser,
-                       extension: str | None = None) -> None:
-    """Pops and state of one extension: the agent's own; supervisors may watch any."""
+                       extension: str | None = None,
+                       since: Annotated[int | None, Query(ge=0)] = None) -> None:
+    """Pops and state of one extension: the agent's own; supervisors may watch any.
+    ``since``: the last bus event id the panel saw (a reconnect): the pops missed since
+    are sent again (several instances, issue 19)."""
     target = extension or user.extension
     if not target or (target != user.extension and not user.is_supervisor):
         await websocket.close(code=WS_FORBIDDEN, reason="not your extension")
@@ -64,8 +67,12 @@ async def agent_socket(websocket: WebSocket, app: AppServices, user: AgentSocket
     await websocket.accept()
     hub.attach(target, websocket)
     try:
-        await websocket.send_json({"type": "state", **hub.board.get(target).as_dict()})
-        await hub.replay(target)
+        state: dict[str, Any] = {"type": "state", **hub.board.get(target).as_dict()}
+        if app.bus is not None:  # what this socket has seen: sent back on a reconnect
+            state["event_id"] = max(app.bus.last_id, since or 0)
+        await websocket.send_json(state)
+        replayed = await hub.replay(target)
+        await hub.resume(target, since, replayed=replayed)
         await hold_socket(websocket, user)  # until the close, or the session ends
     except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
         pass

@@ -26,6 +26,7 @@ from callcenter.agent_panel.services import (
     pop_history,
 )
 from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.cluster.events import current_event_id
 from callcenter.followups.events import TasksChanged
 from callcenter.notifier import Notifier
 from callcenter.web.push import close_stuck, push_json
@@ -47,6 +48,9 @@ class PanelHub:
         self._reference: ReferenceNames | None = None
         self.board.listen(self._on_presence)
         self._unsubscribe: list[Callable[[], None]] = []
+        # Several instances: (extension, last bus id seen) -> the pops after it
+        # (``PgEventBus.missed_pops``); None on the in-process path.
+        self.missed_pops: Callable[[str, int], list[tuple[int, AgentRinging]]] | None = None
 
     def start(self) -> None:
         """Subscribe, so the board follows calls before any page opens."""
@@ -98,6 +102,9 @@ class PanelHub:
         reference = await self._reference_names()
         pop = first_pop(event=event, reference=reference)
         pop["pushed_at"] = time.time()
+        event_id = current_event_id.get()
+        if event_id is not None:
+            pop["event_id"] = event_id
         self.last_pop[event.agent] = pop
         self._last_event[event.agent] = event
         if not self._sockets.get(event.agent):
@@ -116,14 +123,32 @@ class PanelHub:
         history["pushed_at"] = time.time()
         await self.send(event.agent, history)
 
-    async def replay(self, extension: str) -> None:
-        """A panel opened (or reconnected) during a call gets that call's pop again."""
+    async def replay(self, extension: str) -> str:
+        """A panel opened (or reconnected) during a call gets that call's pop again;
+        returns the linkedid replayed ("" when none)."""
         presence = self.board.get(extension)
         event = self._last_event.get(extension)
         if event is None or not presence.linkedid or event.linkedid != presence.linkedid:
-            return
+            return ""
         await self.send(extension, self.last_pop[extension])
         await self._send_history(event, await self._reference_names())
+        return event.linkedid
+
+    async def resume(self, extension: str, since: int | None, *, replayed: str = "") -> None:
+        """A panel back after a break in its socket sends the last bus id it saw: the
+        pops it missed meanwhile (its instance restarted, the network blinked) are sent
+        again, oldest first; ``replayed`` is the call ``replay`` already sent."""
+        if since is None or self.missed_pops is None:
+            return
+        missed = await asyncio.to_thread(self.missed_pops, extension, since)
+        reference = await self._reference_names()
+        for event_id, event in missed:
+            if event.linkedid == replayed:
+                continue
+            pop = first_pop(event=event, reference=reference)
+            pop.update(pushed_at=time.time(), event_id=event_id, resumed=True)
+            await self.send(extension, pop)
+            await self._send_history(event, reference)
 
     async def _reference_names(self) -> ReferenceNames:
         if self._reference is not None:

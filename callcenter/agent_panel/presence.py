@@ -86,6 +86,7 @@ class AgentBoard:
         self._clock = clock
         self._agents: dict[str, AgentPresence] = {}
         self._listeners: list[Callable[[AgentPresence], None]] = []
+        self._changed: set[str] = set()  # extensions whose state was ever set
 
     def listen(self, listener: Callable[[AgentPresence], None]) -> None:
         self._listeners.append(listener)
@@ -104,6 +105,7 @@ class AgentBoard:
         presence = self.get(extension)
         changed = presence.fire(trigger, at=self._clock() if at is None else at, **details)
         if changed:
+            self._changed.add(extension)
             for listener in list(self._listeners):
                 listener(presence)
         return changed
@@ -123,3 +125,23 @@ class AgentBoard:
             self.fire(extension, "pause", reason=str(member.get("paused_reason") or ""))
         elif not member.get("paused") and presence.state == AgentState.ON_BREAK:
             self.fire(extension, "resume")
+
+    def apply(self, extension: str, *, state: str, since: float, reason: str = "",
+              caller: str = "", linkedid: str = "") -> bool:
+        """Take a presence as another instance set it (several instances, issue 19):
+        no transition is checked, the newest ``since`` wins; listeners hear a change."""
+        presence = self.get(extension)
+        target = AgentState(state)
+        # A presence only created by ``get`` (since = when it was first asked for) is
+        # no news: any state another instance set wins over it.
+        known = extension in self._changed
+        if (known and since < presence.since) or (
+                presence.state == target and (presence.reason, presence.linkedid)
+                == (reason, linkedid)):
+            return False
+        presence.state, presence.since = target, since
+        presence.reason, presence.caller, presence.linkedid = reason, caller, linkedid
+        self._changed.add(extension)
+        for listener in list(self._listeners):
+            listener(presence)
+        return True

@@ -43,19 +43,26 @@ def _as_dict(message: Any) -> dict[str, str]:
 class AmiActions:
     """The AMI actions the call center performs; keyword-only, errors as AmiError."""
 
-    def __init__(self, *, manager: BridgeManager, timeout: float = 10.0) -> None:
+    def __init__(self, *, manager: BridgeManager, timeout: float = 10.0,
+                 standby: BridgeManager | None = None) -> None:
         self._manager = manager
         self._timeout = timeout
+        # Several instances (issue 19): the events-off connection of an instance that
+        # does not hold the PBX's AMI lease; used when ``manager`` is not logged in.
+        self._standby = standby
 
     async def _send(
         self, action: dict[str, str], *, as_list: bool | None, wait: float | None = None
     ) -> Any:
-        if not self._manager.is_ready:
+        manager = self._manager
+        if not manager.is_ready and self._standby is not None and self._standby.is_ready:
+            manager = self._standby
+        if not manager.is_ready:
             raise AmiNotConnected(
-                f"{action['Action']} not sent: AMI is {self._manager.state.value}",
+                f"{action['Action']} not sent: AMI is {manager.state.value}",
                 action=action["Action"],
             )
-        future = self._manager.send_action(action, as_list=as_list)
+        future = manager.send_action(action, as_list=as_list)
         try:
             return await asyncio.wait_for(future, wait or self._timeout)
         except TimeoutError as exc:

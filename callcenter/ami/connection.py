@@ -56,6 +56,7 @@ class BridgeManager(Manager):
         login_timeout: float = 10.0,
         read_timeout: float = 30.0,
         loop: asyncio.AbstractEventLoop | None = None,
+        events: str = "on",
     ) -> None:
         # The login is sent from panoramisk's connect callback: refuse a bad credential
         # here, where the caller sees it, not in a callback nobody awaits.
@@ -72,6 +73,8 @@ class BridgeManager(Manager):
             loop=loop,
             encoding="utf8",
             forgetable_actions=("ping", "login"),
+            # "off": a connection for actions only (a standby instance's, issue 19).
+            events=events,
         )
         # panoramisk re-sends "awaiting actions" on FullyBooted from an unreferenced task;
         # nothing awaits here any more (BridgeAMIProtocol fails them), so drop that hook.

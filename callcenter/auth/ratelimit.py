@@ -18,6 +18,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class LoginLimiter(Protocol):
+    """This module's limiter, or ``cluster.limits.StoreLoginLimiter`` (several instances)."""
+
+    def attempt(self, *, source_key: str, user_key: str) -> float: ...
+
+    def succeeded(self, *, source_key: str, user_key: str) -> None: ...
 
 
 class LoginRateLimiter:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from callcenter.auth.ratelimit import LoginRateLimiter
+from callcenter.auth.ratelimit import LoginLimiter
 from callcenter.auth.sessions import SessionCodec
 from callcenter.auth.store import (
     TOUCH_EVERY,
@@ -57,7 +57,7 @@ class AuthState:
     limiter, the idle timeout."""
 
     codec: SessionCodec
-    limiter: LoginRateLimiter
+    limiter: LoginLimiter
     idle: timedelta
 
 
@@ -109,7 +109,7 @@ class LoginOutcome:
 
 
 def log_in(
-    *, engine: Engine, limiter: LoginRateLimiter, username: str, password: str, client: str
+    *, engine: Engine, limiter: LoginLimiter, username: str, password: str, client: str
 ) -> LoginOutcome:
     """Take a limiter slot, then check the password (argon2); a success starts a fresh
     session row. The slot is taken *before* the check, so concurrent guesses cannot all

@@ -1,15 +1,18 @@
-"""Call records: one row per call (keyed by Asterisk's linkedid), written when it ends."""
+"""Call records: one row per call, keyed by (PBX name, Asterisk's linkedid), written when
+it ends. Two PBXs' linkedids may be equal (each numbers its own); the pair never is."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from callcenter.clock import utcnow
 from callcenter.db.types import UtcDateTime
+
+DEFAULT_PBX = "default"  # the single PBX of the flat settings (``settings.pbx_name``)
 
 
 class Call(SQLModel, table=True):
@@ -18,10 +21,13 @@ class Call(SQLModel, table=True):
     __table_args__ = (
         Index("ix_call_citizen_id_entered_at", "citizen_id", "entered_at"),
         Index("ix_call_caller_entered_at", "caller", "entered_at"),
+        UniqueConstraint("pbx", "linkedid", name="uq_call_pbx_linkedid"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    linkedid: str = Field(unique=True, index=True, max_length=64)
+    pbx: str = Field(default=DEFAULT_PBX, max_length=32,
+                     sa_column_kwargs={"server_default": DEFAULT_PBX})
+    linkedid: str = Field(index=True, max_length=64)
     uniqueid: str = Field(max_length=64)
     direction: str = Field(default="inbound", sa_type=String(10))
     caller: str | None = Field(default=None, max_length=40)

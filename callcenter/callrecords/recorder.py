@@ -19,7 +19,7 @@ from callcenter.callrecords.recovery import recover_calls
 from callcenter.callrecords.services import record_call
 from callcenter.calls.events import CallEnded
 from callcenter.db.engine import session_scope
-from callcenter.settings import Settings
+from callcenter.settings import PbxSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ MAX_BATCH = 100
 
 
 class CallRecorder:
-    """Subscriber of ``CallEnded``; every write is idempotent by linkedid.
+    """Receiver of one PBX's ``CallEnded``; every write is idempotent by (pbx, linkedid).
 
+    ``pbx`` names the PBX and where its records are (default: the flat settings).
     Writes are batched: one writer task at a time stores every call that ended while
     the previous batch was being written, in one transaction (one BEGIN and one commit,
     SQLite's write lock taken once, not once per call). Nothing waits to fill a batch:
@@ -40,9 +41,11 @@ class CallRecorder:
     """
 
     def __init__(self, *, engine: Engine, settings: Settings,
+                 pbx: PbxSettings | None = None,
                  runner: Callable[..., Awaitable[Any]] | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self.pbx = pbx or settings.pbx_list()[0]
         self.recorded = 0
         self.recovered = 0
         self.failures = 0
@@ -96,7 +99,7 @@ class CallRecorder:
     def _write_all(self, batch: list[CallEnded]) -> None:
         with session_scope(self.engine) as session:
             for ended in batch:
-                record_call(session=session, ended=ended, source="ami")
+                record_call(session=session, ended=ended, source="ami", pbx=self.pbx.name)
 
     async def recover(self) -> int:
         """Store every call in Asterisk's CDR/queue_log that the store lacks."""
@@ -106,21 +109,22 @@ class CallRecorder:
 
     def _recover(self) -> int:
         since = time.time() - self.settings.recovery_lookback_hours * 3600
-        log_dir = self.settings.pbx_log_dir
+        log_dir = self.pbx.log_dir
         found = recover_calls(
             cdr_file=log_dir / "cdr-csv" / "Master.csv",
             queue_log=log_dir / "queue_log",
-            context=self.settings.pbx_inbound_context,
+            context=self.pbx.inbound_context,
             since=since,
         )
         if not found:
             return 0
         with session_scope(self.engine) as session:
-            known = _known_linkedids(session, since)
+            known = _known_linkedids(session, since, self.pbx.name)
             added = 0
             for ended in found:
                 if ended.linkedid not in known:
-                    record_call(session=session, ended=ended, source="recovery")
+                    record_call(session=session, ended=ended, source="recovery",
+                                pbx=self.pbx.name)
                     added += 1
         if added:
             log.info("recovered %d call(s) from Asterisk's records", added)
@@ -141,9 +145,10 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
         done.set_exception(error)
 
 
-def _known_linkedids(session: Session, since: float) -> set[str]:
+def _known_linkedids(session: Session, since: float, pbx: str) -> set[str]:
     start = datetime.fromtimestamp(since, UTC)
-    return set(session.exec(select(Call.linkedid).where(Call.entered_at >= start)).all())
+    return set(session.exec(select(Call.linkedid).where(
+        Call.pbx == pbx, Call.entered_at >= start)).all())
 
 
 def count_calls(engine: Engine) -> int:

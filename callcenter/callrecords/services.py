@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from callcenter.callrecords.models import Call
+from callcenter.callrecords.models import DEFAULT_PBX, Call
 from callcenter.calls.events import CallEnded, Outcome
 from callcenter.cases.exceptions import NoSuchRequest
 from callcenter.cases.models import RequestEvent
@@ -31,13 +31,17 @@ def _ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> Call:
-    """Store the call (once), link it to its request and make its follow-up task."""
-    existing = session.exec(select(Call).where(Call.linkedid == ended.linkedid)).first()
+def record_call(*, session: Session, ended: CallEnded, source: str = "ami",
+                pbx: str = DEFAULT_PBX) -> Call:
+    """Store the call (once per (pbx, linkedid)), link it to its request and make its
+    follow-up task."""
+    same = (Call.pbx == pbx, Call.linkedid == ended.linkedid)
+    existing = session.exec(select(Call).where(*same)).first()
     if existing is not None:
         return existing
     citizen_id = _citizen_id(session=session, ended=ended)
     call = Call(
+        pbx=pbx,
         linkedid=ended.linkedid,
         uniqueid=ended.linkedid,
         caller=ended.caller or None,
@@ -63,7 +67,7 @@ def record_call(*, session: Session, ended: CallEnded, source: str = "ami") -> C
         with session.begin_nested():
             session.add(call)
     except IntegrityError:  # written meanwhile by another path (recovery vs live)
-        return session.exec(select(Call).where(Call.linkedid == ended.linkedid)).one()
+        return session.exec(select(Call).where(*same)).one()
     for event in linked:  # the events get the call's id: one batched UPDATE at the flush
         event.call_id = call.id
         session.add(event)

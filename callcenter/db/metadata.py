@@ -10,6 +10,7 @@ from callcenter.auth.models import StaffSession
 from callcenter.callrecords.models import Call
 from callcenter.cases.models import CitizenRequest, RequestEvent
 from callcenter.citizens.models import Citizen
+from callcenter.cluster.models import AgentPresenceRow, ClusterEvent, LoginFailure, RateBucket
 from callcenter.followups.models import ContactAttempt, Task
 from callcenter.intake.models import DuplicateSuggestion
 from callcenter.messages.models import CitizenMessage
@@ -24,6 +25,7 @@ from crm_bridge.replay_guard import InboundEvent
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentPresenceRow",
     "AgentStateEvent",
     "Attachment",
     "BotChat",
@@ -35,12 +37,15 @@ __all__ = [
     "Citizen",
     "CitizenMessage",
     "CitizenRequest",
+    "ClusterEvent",
     "ContactAttempt",
     "Department",
     "DuplicateSuggestion",
     "InboundEvent",
+    "LoginFailure",
     "Neighbourhood",
     "OutboxItem",
+    "RateBucket",
     "ReportJob",
     "RequestDay",
     "RequestEvent",

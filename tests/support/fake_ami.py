@@ -28,6 +28,8 @@ class FakeAmi:
         self.writers: list[asyncio.StreamWriter] = []
         self.logins = 0
         self.server: asyncio.Server | None = None
+        # Connections whose Login did not say ``Events: off`` (those get ``broadcast``).
+        self.event_writers: list[asyncio.StreamWriter] = []
 
     @property
     def port(self) -> int:
@@ -46,6 +48,8 @@ class FakeAmi:
                 name = action.get("Action", "")
                 if name == "Login":
                     self.logins += 1
+                    if action.get("Events", "on").lower() != "off":
+                        self.event_writers.append(writer)
                     writer.write(
                         block(Response="Success", ActionID=action["ActionID"], Message="ok")
                     )
@@ -64,6 +68,14 @@ class FakeAmi:
         for writer in self.writers:
             writer.close()
         self.writers.clear()
+
+    def broadcast(self, **headers: str) -> None:
+        """An AMI event to every connection that asked for events."""
+        for writer in list(self.event_writers):
+            if writer.is_closing():
+                self.event_writers.remove(writer)
+            else:
+                writer.write(block(**headers))
 
     def sent(self, name: str) -> list[dict[str, str]]:
         return [a for a in self.actions if a.get("Action") == name]

@@ -37,6 +37,12 @@ def _guard(request: Request) -> Services:
     return services
 
 
+def _publish(services: Services) -> Any:
+    """Where the AMI bridge's events go: the event bus of several instances (PostgreSQL
+    serve), else the notifier."""
+    return services.bus.publish if services.bus is not None else services.notifier.publish
+
+
 def build_event(name: str, body: dict[str, Any]) -> Any:
     """The domain event ``name`` from JSON (``at`` defaults to now)."""
     cls = EVENT_TYPES.get(name)
@@ -59,7 +65,7 @@ def build_event(name: str, body: dict[str, Any]) -> Any:
 async def publish_event(name: str, request: Request) -> dict[str, Any]:
     services = _guard(request)
     event = build_event(name, await request.json())
-    services.notifier.publish(event)
+    _publish(services)(event)
     return {"published": name, "at": event.at}
 
 
@@ -72,7 +78,7 @@ async def publish_events(request: Request) -> dict[str, Any]:
     for item in batch:
         body = {**item.get("body", {}), "at": None}
         del body["at"]
-        services.notifier.publish(build_event(str(item.get("name")), body))
+        _publish(services)(build_event(str(item.get("name")), body))
     return {"published": len(batch)}
 
 

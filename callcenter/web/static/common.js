@@ -74,10 +74,18 @@ const CC = (() => {
   const socket = (path, onMessage) => {
     const conn = document.getElementById("conn");
     let delay = 500;
+    // Several instances: the last event id seen goes back on a reconnect (?since=), and
+    // the server sends again what this page missed meanwhile.
+    let lastEvent = 0;
     const open = () => {
-      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+      const resume = lastEvent ? (path.includes("?") ? "&" : "?") + "since=" + lastEvent : "";
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path + resume);
       ws.onopen = () => { delay = 500; conn.dataset.live = "1"; conn.textContent = t("connected"); };
-      ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+      ws.onmessage = (e) => {
+        const msg = JSON.parse(e.data);
+        if (msg && Number.isInteger(msg.event_id) && msg.event_id > lastEvent) lastEvent = msg.event_id;
+        onMessage(msg);
+      };
       ws.onclose = (e) => {
         conn.dataset.live = "0"; conn.textContent = t("disconnected");
         if (e.code === 4401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
