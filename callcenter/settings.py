@@ -351,12 +351,18 @@ def secret_keys() -> list[str]:
             if field.annotation is SecretStr]
 
 
+# Secrets of a part that is off unless switched on: checked only when it is on (a
+# deployment without the messenger bot needs no bot token).
+SECRETS_OF_OPTIONAL_PARTS = {"bot_token": "bot_enabled", "bot_webhook_secret": "bot_enabled"}
+
+
 def weak_secrets(settings: Settings) -> list[tuple[str, str]]:
     """Every secret that may not run in production, with why: missing, shorter than
     ``MIN_SECRET_CHARS``, a placeholder (after trimming), or a Twilio token that is not
     the 32 hex characters Twilio issues. All are reported at once, not the first."""
     problems: list[tuple[str, str]] = []
-    values = [(key, getattr(settings, key).get_secret_value()) for key in secret_keys()]
+    values = [(key, getattr(settings, key).get_secret_value()) for key in secret_keys()
+              if getattr(settings, SECRETS_OF_OPTIONAL_PARTS.get(key, "environment"))]
     # Each PBX of the list has its own AMI secret (issue 19): checked the same way.
     values += [(f"pbxs.{pbx.name}.ami_secret", pbx.ami_secret.get_secret_value())
                for pbx in settings.pbxs]

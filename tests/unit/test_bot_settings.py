@@ -17,11 +17,17 @@ def _real() -> dict[str, str]:
 
 
 def test_the_bot_is_off_by_default_and_its_secrets_are_checked() -> None:
+    """Tried: production with a placeholder bot token or webhook secret, the bot on
+    (refused, naming the key) and off (starts: an unused token is not a risk, and a
+    deployment without the bot must not need one)."""
     assert Settings(environment="test").bot_enabled is False
     assert {"bot_token", "bot_webhook_secret"} <= set(secret_keys())
     for key in ("bot_token", "bot_webhook_secret"):
         with pytest.raises(SettingsError, match=key):
-            load_settings(environment="production", **{**_real(), key: "change-me"})
+            load_settings(environment="production", bot_enabled=True,
+                          **{**_real(), key: "change-me"})
+        assert load_settings(environment="production",
+                             **{**_real(), key: "change-me"}).bot_enabled is False
 
 
 def test_webhook_secret_charset_and_https_in_production() -> None:

@@ -63,7 +63,8 @@ def test_production_checks_every_pbxs_ami_secret(tmp_path: Path) -> None:
     strong = "Zr8#Lq2$Vn6&Tp4*Wm9@Kc3!Hx7%Bd5^"
     secrets = {"secret_key": strong + "s", "ami_secret": strong + "a",
                "twilio_auth_token": "0123456789abcdef" * 2,
-               "shahrbin_api_token": strong + "b", "shahrbin_webhook_secret": strong + "c"}
+               "shahrbin_api_token": strong + "b", "shahrbin_webhook_secret": strong + "c",
+               "media_link_secret": strong + "m"}
     with pytest.raises(SettingsError, match=r"pbxs\.south\.ami_secret"):
         load_settings(data_dir=tmp_path, environment="production", **secrets,
                       pbxs=[{"name": "north", "ami_secret": strong + "n"},

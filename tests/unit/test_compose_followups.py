@@ -37,7 +37,9 @@ async def test_install_adds_one_interval_job_with_the_configured_period(tmp_path
     box = composed(tmp_path, followups_interval_seconds=12, auto_callbacks=True)
     runner = box.services.followups
     assert runner is not None
-    assert runner.actions is box.services.ami_actions is not None
+    # The runner originates on the AMI holder's own connection (a standby instance's
+    # events-off login cannot wait for an OriginateResponse); one instance: the bridge's.
+    assert runner.actions is box.services.holder_actions is not None
     assert runner.queue_state is box.services.queue_state is not None
     [job] = [j for j in scheduler_of(box).get_jobs() if j.id == JOB_ID]
     assert job.id == JOB_ID and job.trigger.interval.total_seconds() == 12
@@ -67,7 +69,8 @@ async def test_without_ami_only_sms_surveys_are_claimed(tmp_path: Path) -> None:
 def test_settings_block_defaults_and_validation(tmp_path: Path) -> None:
     settings = Settings(environment="test", data_dir=tmp_path)
     assert (settings.calling_hours_start, settings.calling_hours_end) == (time(9), time(20))
-    assert settings.auto_callbacks is False and settings.survey_call_max_attempts == 3
+    # Automatic callbacks are on by default (within opening hours and the policy).
+    assert settings.auto_callbacks is True and settings.survey_call_max_attempts == 3
     config = RunnerConfig.from_settings(settings)
     assert config.call_max_attempts == 3 and config.trunk == "citizens"
     with pytest.raises(ValidationError, match="calling_hours_start"):

@@ -54,4 +54,5 @@ def test_production_metrics_refuse_an_unknown_address(tmp_path: Path) -> None:
 def _production_secrets() -> dict[str, str]:
     strong = "Zr8#Lq2$Vn6&Tp4*Wm9@Kc3!Hx7%Bd5^"
     return {"ami_secret": strong + "a", "twilio_auth_token": "0123456789abcdef" * 2,
-            "shahrbin_api_token": strong + "b", "shahrbin_webhook_secret": strong + "c"}
+            "shahrbin_api_token": strong + "b", "shahrbin_webhook_secret": strong + "c",
+            "media_link_secret": strong + "m"}
