@@ -4,6 +4,6 @@ AMI, SIPp and the real ``callcenter serve`` bridge), registered in ``tests/conft
 
 from __future__ import annotations
 
-from serving import server
+from serving import server, server_env
 
-__all__ = ["server"]
+__all__ = ["server", "server_env"]

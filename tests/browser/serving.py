@@ -47,7 +47,13 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server_env() -> dict[str, str]:
+    """Extra environment of the served app (none by default; a module overrides it)."""
+    return {}
+
+
+@pytest.fixture
+def server(tmp_path: Path, server_env: dict[str, str]) -> Iterator[Server]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is required at /usr/bin/chromium")
     database_url = f"sqlite:///{tmp_path / 'callcenter.db'}"
@@ -60,17 +66,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
         create_user(session=session, username="sara", password=PASSWORD, role="supervisor",
                     full_name="سارا کریمی")
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CALLCENTER_ENVIRONMENT": "test", "CALLCENTER_DATA_DIR": str(tmp_path),
            "CALLCENTER_DATABASE_URL": database_url, "CALLCENTER_AMI_ENABLED": "false",
            "CALLCENTER_AGI_PORT": "0", "CALLCENTER_SECRET_KEY": "browser-test-secret-key",
-           "CALLCENTER_RECORDINGS_DIR": str(tmp_path / "rec")}
+           "CALLCENTER_RECORDINGS_DIR": str(tmp_path / "rec"), "CALLCENTER_PUBLIC_BASE_URL": url,
+           **server_env}
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, str(REPO / "tests" / "support" / "serve_hooked.py"),
              "--port", str(port), "--log-level", "warning"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -202,3 +202,35 @@ def test_the_agents_follow_up_list_links_triage_and_cases(panels: Panels) -> Non
     assert [t["tracking_code"] for t in triage] == [code], tasks
     assert "/static/tasks.js" in page
     assert 'href="/triage"' in page and 'href="/cases"' in page  # the top bar
+
+
+def test_no_case_view_shows_where_a_recording_lies(panels: Panels) -> None:
+    """Tried: a voice request with a recording, a repeat voice message on it (its path is
+    kept in the ``contact`` event), a triage edit, then every staff view of the case: the
+    case API, the case page (both languages), the triage view and the search by phone.
+    Expect the player's route, and never the PBX folder, a file name or ``recording_path``."""
+    code = voice_request(panels)
+    repeat_path = "/var/spool/asterisk/recording/request-1700.2.wav"
+    with session_scope(panels.services.engine) as s:
+        repeat = file_request(session=s, phone="09131234567", channel="phone",
+                              category_code="waste", recording_path=repeat_path, actor="ivr")
+        assert repeat.repeat_of is not None
+    headers = panels.as_user("ali")
+    answer = panels.client.get("/triage")
+    assert f'data-code="{code}"' in answer.text
+    views = {"/triage": answer}
+    edited = panels.client.post(f"/api/cases/{code}/edit", headers=headers, json={
+        "version": version_of(panels, code), "category_code": "traffic",
+        "neighbourhood_code": "safaieh", "description": "چراغ خاموش", "triage": True})
+    assert edited.status_code == 200, edited.text
+    for path in (f"/api/cases/{code}", f"/cases/{code}", f"/cases/{code}?lang=en",
+                 "/cases?q=0913%20123%204567", f"/cases?q={code}", "/api/cases"):
+        views[path] = panels.client.get(path)
+    case = views[f"/api/cases/{code}"].json()
+    assert any(e["kind"] == "contact" for e in case["history"])
+    assert 'id="case-recording"' in views[f"/cases/{code}"].text
+    assert f"/api/requests/{code}/recording" in views[f"/cases/{code}"].text
+    for path, view in views.items():
+        assert view.status_code == 200, (path, view.text)
+        for secret in ("/var/spool", "request-1.wav", "request-1700.2", "recording_path"):
+            assert secret not in view.text, (path, secret)

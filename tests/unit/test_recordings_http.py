@@ -154,3 +154,46 @@ def test_the_pop_has_an_audio_player_fed_by_the_route(panels: Panels) -> None:
     assert page.status_code == 200 and 'id="pop-audio"' in page.text
     script = panels.client.get("/static/agent.js").text
     assert '"/api/requests/" + encodeURIComponent(code) + "/recording"' in script
+
+
+async def test_a_triage_update_reaches_shahrbin_with_a_working_recording_link(
+        panels: Panels, tmp_path: Path) -> None:
+    """Tried: a voice request with its recording on disk, re-routed by a triage edit, then
+    the outbox delivered (the served app's deliverer: links signed with its settings) to
+    the fake Shahrbin peer. Expect the ``request_updated`` body with the new department and
+    a ``RecordingUrl`` that serves the file's bytes without an account; altered, a 403."""
+    from support.fake_shahrbin import Answer, RecordingServer
+
+    from callcenter.compose import shahrbin_deliverer
+    from crm_bridge.config import load_shahrbin_config
+
+    (tmp_path / "rec" / "request-5.wav").write_bytes(AUDIO)
+    code = filed(panels, f"{PBX_DIR}/request-5.wav")
+    headers = panels.as_user("ali")
+    version = panels.client.get(f"/api/cases/{code}").json()["version"]
+    edited = panels.client.post(f"/api/cases/{code}/edit", headers=headers, json={
+        "version": version, "category_code": "traffic", "neighbourhood_code": "safaieh",
+        "description": "چراغ خاموش", "triage": True})
+    assert edited.status_code == 200, edited.text
+    with RecordingServer([Answer(201, {})]) as peer:
+        settings = panels.services.settings.model_copy(
+            update={"shahrbin_enabled": True, "shahrbin_base_url": peer.url + "/api"})
+        deliverer = shahrbin_deliverer(settings, panels.services.engine,
+                                       load_shahrbin_config(settings))
+        assert deliverer is not None
+        try:  # one item per request a round: the update goes after the creation
+            rounds = [await deliverer.deliver_due() for _ in range(3)]
+        finally:
+            await deliverer.http.aclose()
+    assert [len(r.delivered) for r in rounds] == [1, 1, 0]
+    [update] = [r.json() for r in peer.requests if r.path == f"/api/requests/{code}/updates"]
+    assert (update["SubjectCode"], update["UnitCode"], update["Region"]) == (
+        "traffic", "traffic", "safaieh")
+    link = urlsplit(update["RecordingUrl"])
+    assert link.path == f"/media/recordings/{code}"
+    panels.client.cookies.clear()
+    got = panels.client.get(f"{link.path}?{link.query}")
+    assert got.status_code == 200 and got.content == AUDIO
+    altered = link.query[:-1] + ("0" if link.query[-1] != "0" else "1")
+    refused = panels.client.get(f"{link.path}?{altered}")
+    assert refused.status_code == 403 and refused.json()["error"] == "bad-link"
