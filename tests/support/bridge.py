@@ -35,7 +35,45 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Bridge:
+class ServeProcess:
+    """One ``callcenter serve``-like process: its web port, /health, a crash (SIGKILL),
+    a clean stop (SIGTERM), and the tail of its latest ``<log_prefix>-N.log``."""
+
+    log_prefix = "serve"
+    workdir: Path
+    web_port: int
+    process: subprocess.Popen[bytes] | None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = httpx.get(f"{self.url}/health", timeout=5).json()
+        return result
+
+    def kill(self) -> None:
+        """A crash: SIGKILL, no clean shutdown."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 40) -> str:
+        logs = sorted(self.workdir.glob(f"{self.log_prefix}-*.log"))
+        if not logs:
+            return ""
+        return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
+
+
+class Bridge(ServeProcess):
     """One ``callcenter serve`` process and its store."""
 
     def __init__(self, *, env: dict[str, str], workdir: Path) -> None:
@@ -48,10 +86,6 @@ class Bridge:
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._engine: Engine | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
 
     def start(self, *, timeout: float = 40) -> dict[str, Any]:
         """Start and wait until AMI is logged in and FastAGI listens; returns /health."""
@@ -80,33 +114,9 @@ class Bridge:
             time.sleep(0.2)
         raise RuntimeError(f"bridge not ready in {timeout} s: {health}\n{self.log_tail()}")
 
-    def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = httpx.get(f"{self.url}/health", timeout=5).json()
-        return result
-
-    def kill(self) -> None:
-        """A crash: SIGKILL, no clean shutdown."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
     def restart(self) -> dict[str, Any]:
         self.stop()
         return self.start()
-
-    def log_tail(self, lines: int = 40) -> str:
-        logs = sorted(self.workdir.glob("serve-*.log"))
-        if not logs:
-            return ""
-        return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
 
     @property
     def engine(self) -> Engine:

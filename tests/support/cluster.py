@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,19 +20,12 @@ from typing import Any
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from support.bridge import REPO_ROOT, ServeProcess, free_port
+
 PASSWORD = "cluster-password-1"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Instance:
+class Instance(ServeProcess):
     def __init__(self, *, name: str, database_url: str, workdir: Path,
                  env: dict[str, str] | None = None, log_level: str = "warning") -> None:
         self.name = name
@@ -48,10 +40,7 @@ class Instance:
             **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        self.log_prefix = name
 
     @property
     def ws_url(self) -> str:
@@ -85,29 +74,6 @@ class Instance:
             time.sleep(0.1)
         raise AssertionError(f"{self.name} not ready in {timeout} s: {health}\n"
                              f"{self.log_tail()}")
-
-    def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = httpx.get(f"{self.url}/health", timeout=5).json()
-        return result
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log_tail(self, lines: int = 40) -> str:
-        logs = sorted(self.workdir.glob(f"{self.name}-*.log"))
-        if not logs:
-            return ""
-        return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
 
 
 def holding(health: dict[str, Any], part: str = "ami") -> bool:
