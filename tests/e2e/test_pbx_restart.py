@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import Session
 from support.ami_client import AmiClient
@@ -93,11 +94,21 @@ async def supervisor_sees(supervisor: Any, check: Any, *, seconds: float = 20
         await asyncio.sleep(0.5)
 
 
+@pytest.fixture
+async def supervisor(quick_bridge: Bridge) -> AsyncIterator[httpx.Client]:
+    """A supervisor signed in to the bridge (closed whatever the test did)."""
+    client = await asyncio.to_thread(quick_bridge.staff_client, "sara", role="supervisor")
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 async def test_asterisk_restart_with_calls_up_loses_no_call(
-    quick_bridge: Bridge, sipp: SippRunner, ami: AmiClient, pbx: SandboxPbx
+    quick_bridge: Bridge, sipp: SippRunner, ami: AmiClient, pbx: SandboxPbx,
+    supervisor: httpx.Client,
 ) -> None:
     bridge = quick_bridge
-    supervisor = await asyncio.to_thread(bridge.staff_client, "sara", role="supervisor")
     talking, waiting = "09135550431", "09135550432"
     await add_agent(ami, "2101")
     agent = await sipp.agent(extension="2101", answer_after=1, talk_for=60, max_seconds=90)
@@ -158,7 +169,6 @@ async def test_asterisk_restart_with_calls_up_loses_no_call(
         print(f"records complete {reconnected:.1f} s after the restart; sipp: "
               + "; ".join(r.describe().splitlines()[0] for r in results))  # fmt: skip
     finally:
-        supervisor.close()
         await back.close()
         # Leave the sandbox as the next test run expects it (config reinstalled).
         proc = await asyncio.create_subprocess_exec(str(SANDBOX), "up",
