@@ -9,6 +9,7 @@ where the host can read them, and AMI reports every step.
 from __future__ import annotations
 
 import array
+import asyncio
 import uuid
 import wave
 from collections.abc import Awaitable, Callable
@@ -140,6 +141,41 @@ async def test_agent_never_answers_and_citizen_abandons(
         ("Hangup", {"Uniqueid": uid}),
     )
     assert ami.named("AgentConnect") == []
+
+
+async def test_a_stale_ring_left_by_an_earlier_caller_is_not_one_of_the_phones_calls(
+    ami: AmiClient, sipp: SippRunner, agi_server: StartAgi
+) -> None:
+    """Tried: the queue rings 2103 while no phone listens there, the caller hangs up,
+    then 2103's phone starts. Asterisk still retransmits the dead channel's INVITE
+    (timer B) and CANCELs it on our 180. Before the phone's scenario told such a
+    ring apart, it counted it as its one call and was gone when the real one came
+    (the wrap-up test failed this way after the two-instance test)."""
+
+    async def ivr(session: AgiSession) -> None:
+        await session.command("SET VARIABLE IVR_NEXT queue")
+
+    await agi_server(ivr)
+    await ami.action("QueueAdd", Queue=QUEUE, Interface="PJSIP/2103", MemberName="Agent 2103")
+    start = len(ami.events)
+    gone = await sipp.citizen(callers=["09137650001"], steps=[Pause(2.5), Hangup()])
+    await ami.wait_for(lambda e: e.get("Event") == "AgentCalled"
+                       and e.get("Interface") == "PJSIP/2103", seconds=20, start=start)
+    assert (await gone.wait()).ok
+    phone = await sipp.agent(extension="2103", answer_after=1, talk_for=1, calls=1,
+                             max_seconds=60)
+    log = phone.workdir / "calls.log"
+    deadline = asyncio.get_running_loop().time() + 20
+    while not (log.exists() and "stale_ring" in log.read_text(errors="replace")):
+        assert asyncio.get_running_loop().time() < deadline, "no stale ring reached 2103"
+        await asyncio.sleep(0.2)
+
+    real = await sipp.citizen(callers=["09137650002"], steps=[AwaitHangup(30)])
+    called, answered = await real.wait(), await phone.wait()
+    assert called.ok and called.outcomes == ["answered", "remote_bye"], called.describe()
+    assert answered.ok, answered.describe()
+    assert answered.stale_rings >= 1, answered.describe()
+    assert answered.outcomes == ["ringing", "answered", "local_bye"], answered.describe()
 
 
 async def test_spoken_message_is_recorded_where_the_host_reads_it(

@@ -14,6 +14,7 @@ channels and no queue members, and FastAGI port 4573 must be free (stop a
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import socket
@@ -99,6 +100,15 @@ def _sandbox_up(env: dict[str, str]) -> SandboxPbx:
     )
 
 
+def no_channels_left(pbx: SandboxPbx, *, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while "0 active channels" not in pbx.cli("core show channels count"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the sandbox still has channels after Hangup: "
+                                 + pbx.cli("core show channels"))
+        time.sleep(0.2)
+
+
 @pytest.fixture
 async def ami(pbx: SandboxPbx) -> AsyncIterator[AmiClient]:
     """A logged-in AMI connection recording every event; the PBX starts idle.
@@ -111,6 +121,10 @@ async def ami(pbx: SandboxPbx) -> AsyncIterator[AmiClient]:
     await client.action("Hangup", Channel="/.*/")
     for agent in AGENTS:
         await client.action("QueueRemove", Queue=QUEUE, Interface=f"PJSIP/{agent}")
+    # A hangup is only requested: a caller left waiting in the queue by an earlier test
+    # could still ring the next test's agent once (seen: its SIPp phone counted that
+    # cancelled ring as one of its calls). Wait until Asterisk has no channel left.
+    await asyncio.to_thread(no_channels_left, pbx)
     yield client
     await client.close()
 
