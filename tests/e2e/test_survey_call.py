@@ -27,10 +27,12 @@ from support.bridge import Bridge
 from support.sipp import (
     CITIZENS_TRUNK_PORT,
     SCENARIOS,
+    STALE_RING_SLACK,
     AwaitHangup,
     Digits,
     Pause,
     SippRunner,
+    answerer_scenario,
     render_steps,
 )
 
@@ -57,11 +59,9 @@ def survey_answerer_scenario(folder: Path) -> str:
     head, _sep, _tail = block.partition("  <pause milliseconds=\"@@TALK_MS@@\"/>")
     steps = render_steps([Pause(ANSWER_TO_RATING), Digits("4"), Pause(RATING_TO_FIXED),
                           Digits("2"), AwaitHangup(40)], dtmf_dir=folder)
-    scenario = (SCENARIOS / "agent_uas.xml").read_text()
-    scenario = scenario.replace("@@ANSWER_MS@@", "500")
-    scenario = scenario.replace("@@BYE_HEADERS@@", "")
     # After the keys the IVR thanks and hangs up: Asterisk's BYE -> "remote_bye".
-    return scenario.replace("@@ANSWER_BLOCK@@", head + steps)
+    return answerer_scenario(calls=1, answer_ms=500, answer_block=head + steps,
+                             bye_headers="")
 
 
 async def answered(bridge: Bridge, request_id: int | None, seconds: float = 20
@@ -118,8 +118,9 @@ async def test_no_sms_reply_leads_to_a_survey_call_where_4_then_2_reopens_the_re
         first = await engine.run_due()
         assert first.outcomes == {"sent": 1}, first.as_dict()  # the SMS survey
 
-        citizen = await sipp._start("survey-citizen", survey_answerer_scenario(tmp_path),
-                                    ["-p", CITIZENS_TRUNK_PORT, "-m", "1"], max_seconds=70)
+        citizen = await sipp._start(
+            "survey-citizen", survey_answerer_scenario(tmp_path),
+            ["-p", CITIZENS_TRUNK_PORT, "-m", str(1 + STALE_RING_SLACK)], max_seconds=70)
         clock.offset = timedelta(hours=1, minutes=1)  # no reply within the window
         escalated = await engine.run_due()
         assert escalated.outcomes == {"escalated": 1}, escalated.as_dict()

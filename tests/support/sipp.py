@@ -438,26 +438,34 @@ class SippRunner:
         calls: int,
         max_seconds: float,
     ) -> SippProcess:
-        scenario = (SCENARIOS / "agent_uas.xml").read_text()
-        scenario = scenario.replace("@@CALLS@@", str(calls))
-        scenario = scenario.replace("@@STALE_MS@@", str(STALE_RING_MS))
         if answer_after is None:
-            forever = str(round(max_seconds * 1000))
-            scenario = scenario.replace("@@ANSWER_MS@@", forever)
-            scenario = scenario.replace("@@ANSWER_BLOCK@@", "").replace("@@BYE_HEADERS@@", "")
+            scenario = answerer_scenario(calls=calls, answer_ms=round(max_seconds * 1000),
+                                         answer_block="", bye_headers="")
         else:
             block = (SCENARIOS / "agent_answer_block.xml").read_text()
             block = block.replace("@@TALK_MS@@", str(max(1, round(talk_for * 1000))))
             # the scenario already waited STALE_RING_MS for a stale ring's CANCEL
             answer_ms = max(1, round(answer_after * 1000) - STALE_RING_MS)
-            scenario = scenario.replace("@@ANSWER_MS@@", str(answer_ms))
-            scenario = scenario.replace("@@ANSWER_BLOCK@@", block)
             headers = (SCENARIOS / "agent_bye_headers.xml").read_text()
-            scenario = scenario.replace("@@BYE_HEADERS@@", headers)
+            scenario = answerer_scenario(calls=calls, answer_ms=answer_ms, answer_block=block,
+                                         bye_headers=headers)
         # The scenario stops itself after ``calls`` real calls; -m leaves room for
         # stale rings (see agent_uas.xml), which it does not count.
         args = ["-p", port, "-m", str(calls + STALE_RING_SLACK)]
         return await self._start(name, scenario, args, max_seconds)
+
+
+def answerer_scenario(*, calls: int, answer_ms: int, answer_block: str, bye_headers: str
+                      ) -> str:
+    """agent_uas.xml for a phone that rings ``answer_ms`` (after the stale-ring check),
+    then runs ``answer_block`` (empty: never answers), stopping after ``calls`` real
+    calls. Run it with ``-m calls + STALE_RING_SLACK``."""
+    scenario = (SCENARIOS / "agent_uas.xml").read_text()
+    scenario = scenario.replace("@@CALLS@@", str(calls))
+    scenario = scenario.replace("@@STALE_MS@@", str(STALE_RING_MS))
+    scenario = scenario.replace("@@ANSWER_MS@@", str(answer_ms))
+    scenario = scenario.replace("@@ANSWER_BLOCK@@", answer_block)
+    return scenario.replace("@@BYE_HEADERS@@", bye_headers)
 
 
 def agent_sip_port(extension: str) -> str:
