@@ -27,7 +27,7 @@ from callcenter.attachments.services import (
     add_photo,
     attach_pending,
     drop_pending,
-    tag_outbox,
+    photos_to_outbox,
 )
 from callcenter.cases.models import RequestEvent
 from callcenter.citizens.models import Citizen
@@ -197,10 +197,8 @@ def _description(session: Session, chat: BotChat, incoming: Incoming, ctx: Conte
         description=text[:2000], actor="bot", duplicate_window=ctx.duplicate_window)
     request = result.request
     assert request.id is not None
-    photos = attach_pending(session=session, chat_id=chat.chat_id, request_id=request.id)
-    if photos:
-        session.flush()
-        tag_outbox(session=session, request_id=request.id, attachment_ids=photos)
+    attach_pending(session=session, chat_id=chat.chat_id, request_id=request.id)
+    photos_to_outbox(session=session, request=request)
     if session.get(BotRequest, request.id) is None:
         session.add(BotRequest(request_id=request.id, chat_id=chat.chat_id,
                                after_event_id=_last_event_id(session, request.id)))
