@@ -127,6 +127,7 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
                 photos_to_outbox(session=session, request=result.request)
             citizen = session.get(Citizen, result.request.citizen_id)
             assert citizen is not None and citizen.id is not None
+            assert citizen.phone is not None  # filed by phone
             sent = services.confirmations_today(session=session, citizen_id=citizen.id,
                                                 now=utcnow())
             confirm = sent <= settings.open311_confirmations_per_phone and not citizen.opted_out
