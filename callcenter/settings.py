@@ -255,6 +255,7 @@ class Settings(BaseSettings):
     bot_send_max_attempts: int = Field(6, ge=1, le=20)
     bot_retry_base_seconds: float = Field(2.0, ge=0)
     bot_deliver_interval_seconds: float = Field(2.0, gt=0)  # outbound and status scan
+    bot_lease_seconds: float = Field(120.0, gt=0)  # a deliverer's claim (> one send)
     # --- end of messenger bot block ---
 
     def pbx_list(self) -> list[PbxSettings]:

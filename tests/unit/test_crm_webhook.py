@@ -164,6 +164,25 @@ async def test_opted_out_citizen_gets_no_status_sms(env: Env) -> None:
     assert env.status() == "in_progress" and env.texts() == []
 
 
+async def test_a_citizen_without_a_phone_gets_the_change_and_no_sms(env: Env) -> None:
+    """Tried: a request of a citizen known by a messenger account alone (no phone
+    number: the bot's, contact skipped), then a signed update for it. Expect 200, the
+    change, no SMS queued (the bot pushes it to the chat instead)."""
+    from callcenter.citizens.models import Citizen
+    from callcenter.citizens.services import get_or_create_citizen
+
+    with Session(env.engine) as s:  # the fixture's request: its citizen loses the number
+        citizen = get_or_create_citizen(session=s, phone="09131234567")
+        citizen.phone = None
+        s.add(citizen)
+        s.commit()
+        assert s.exec(select(Citizen)).one().phone is None
+    resp = await env.post(_update(env.code))
+    assert resp.status_code == 200, resp.text
+    await deliver_queued(env.engine)
+    assert env.status() == "in_progress" and env.texts() == []
+
+
 def _as(role: str) -> SignedInUser:
     from callcenter.users.models import Role
 
