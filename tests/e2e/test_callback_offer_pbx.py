@@ -89,7 +89,8 @@ async def test_the_offer_comes_after_the_setting_and_1_books_a_callback(
     await asyncio.sleep(1.0)  # not an assertion: the booking caller joins second
     booking = await sipp.citizen(
         callers=[books],
-        steps=[Pause(GREETING), Digits("0"), Pause(in_queue + LATE + 1), Digits("1"), AwaitHangup(30)],
+        steps=[Pause(GREETING), Digits("0"), Pause(in_queue + LATE + 1), Digits("1"),
+               AwaitHangup(30)],
         max_seconds=70)
     await pause_agent_after_menu(ami, [stays, books], start)
     booked, stayed = await booking.wait(), await staying.wait()
