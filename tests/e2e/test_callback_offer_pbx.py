@@ -63,7 +63,7 @@ def offers(ami: AmiClient, caller: str, start: int) -> list[Event]:
 async def pause_agent_after_menu(ami: AmiClient, callers: list[str], start: int) -> None:
     """Once every caller pressed 0 (the flow saw an agent), nobody may answer them."""
     for caller in callers:
-        await ami.wait_for(lambda e, c=caller: e.get("Event") == "VarSet"  # type: ignore[misc]
+        await ami.wait_for(lambda e, c=caller: e.get("Event") == "VarSet"
                            and e.get("Variable") == "IVR_CHOICE" and e.get("CallerIDNum") == c,
                            seconds=20, start=start)
     paused = await ami.action("QueuePause", Queue=QUEUE, Interface="PJSIP/2101",
@@ -126,3 +126,48 @@ async def test_the_offer_comes_after_the_setting_and_1_books_a_callback(
     assert again["Position"] == left["Position"], (left, again)
     assert stamp(again) - stamp(first) >= offer_after + OFFER
     assert "callback-confirmed" not in prompts_played(pbx, started, stays)
+
+
+NOBODY = "PJSIP/2199"  # no such endpoint: Asterisk never rings it, the flow counts it
+
+
+@pytest.mark.parametrize("offer_after", [20], indirect=True, ids=["offer-after-20s"])
+async def test_a_caller_back_from_the_offer_is_ahead_of_one_who_joined_meanwhile(
+    bridge: Bridge, sipp: SippRunner, ami: AmiClient, offer_after: int
+) -> None:
+    """The first caller leaves for the offer; a second joins meanwhile (first in line);
+    the first comes back at place 1, ahead of the second (at the end without the
+    position argument)."""
+    first, meanwhile = "09135550491", "09135550492"
+    added = await ami.action("QueueAdd", Queue=QUEUE, Interface=NOBODY, MemberName="nobody")
+    assert added["Response"] == "Success", added
+    try:
+        start = len(ami.events)
+        began = time.monotonic()
+        leaving = await sipp.citizen(
+            callers=[first],
+            steps=[Pause(GREETING), Digits("0"),
+                   Pause(PLEASE_HOLD + offer_after + 1 + OFFER + OFFER_WAIT + 5), Hangup()],
+            max_seconds=70)
+        # Joining takes as long for both (same script): 27 s later is the middle of the
+        # first caller's absence (from ~20 s after its join until ~34 s).
+        await asyncio.sleep(max(0.0, 27 - (time.monotonic() - began)))
+        joining = await sipp.citizen(
+            callers=[meanwhile],
+            steps=[Pause(GREETING), Digits("0"), Pause(PLEASE_HOLD + 14), Hangup()],
+            max_seconds=40)
+        done_first, done_meanwhile = await leaving.wait(), await joining.wait()
+        assert done_first.ok, done_first.describe()
+        assert done_meanwhile.ok, done_meanwhile.describe()
+    finally:
+        await ami.action("QueueRemove", Queue=QUEUE, Interface=NOBODY)
+
+    joins = of_caller(ami, "QueueCallerJoin", first, start)
+    assert len(joins) == 2, joins
+    [other] = of_caller(ami, "QueueCallerJoin", meanwhile, start)
+    [offer] = offers(ami, first, start)
+    # The second caller joined while the first was away, and was first in line then.
+    assert stamp(offer) < stamp(other) < stamp(joins[1]), (offer, other, joins[1])
+    assert other["Position"] == "1", other
+    assert (joins[1]["Position"], joins[1]["Count"]) == ("1", "2"), joins[1]
+    assert offers(ami, meanwhile, start) == []
