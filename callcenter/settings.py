@@ -123,7 +123,9 @@ class Settings(BaseSettings):
     holidays_file: Path = Field(default_factory=lambda: find_config("reference/holidays.yaml"))
     sms_messages_file: Path = Field(default_factory=lambda: find_config("sms_messages.yaml"))
     service_level_seconds: int = Field(20, gt=0)
-    callback_offer_after_seconds: int = Field(60, ge=0)
+    # A queued caller is offered "press 1 for a callback" after this long; 0: never by
+    # timer (the queue's periodic announce still offers it). Used as a Queue() timeout.
+    callback_offer_after_seconds: int = Field(60, ge=0, le=3600)
     # Wrap-up (issue 17): the agent is paused in the queue (reason "wrap-up") until they
     # press ready, or at most this long.
     wrap_up_pause: bool = True
