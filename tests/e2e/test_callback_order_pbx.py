@@ -26,13 +26,13 @@ from callcenter.followups.models import Task
 
 AGENT = "2101"
 WRAP_UP_MAX = 5.0
-FIRST_CALL_TALK = 12.0  # long enough for both callers to queue behind it, A to press 1
+FIRST_CALL_TALK = 14.0  # long enough for both callers to queue behind it, A to press 1
 TALK = 3.0  # the callback's and B's calls
 START_GAP = 3.0  # between callers dialling: join times (whole seconds) at least 2 s apart
 WAITS: list[Step] = [Pause(GREETING), Digits("0"), AwaitHangup(80)]
-# 1 pressed 5 s after joining: second in the queue, Asterisk says "there are" at the join
-# (2.4 s), and a key pressed as it ends is lost (seen).
-CALL_ME_BACK: list[Step] = [Pause(GREETING), Digits("0"), Pause(PLEASE_HOLD + 5.0), Digits("1"),
+# 1 pressed 9 s after joining: second in the queue, Asterisk tells the position at the
+# join ("there are" 2 "calls waiting", ~6 s) and keys pressed meanwhile are lost (seen).
+CALL_ME_BACK: list[Step] = [Pause(GREETING), Digits("0"), Pause(PLEASE_HOLD + 9.0), Digits("1"),
                             AwaitHangup(30)]
 
 
