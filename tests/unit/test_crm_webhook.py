@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from callcenter.settings import Settings
 from crm_bridge.inbound import sign
 
 SECRET = "webhook-secret-for-tests"
+NO_HOLIDAYS = Path(__file__).resolve().parents[1] / "e2e" / "no-holidays.yaml"
 Client = httpx.AsyncClient
 
 
@@ -61,8 +63,12 @@ class Env:
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    # Calling hours around the clock, every day: the status SMS is sent at once whenever
+    # the tests run (outside calling hours it is held to the morning, by design).
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'c.db'}",
-                        shahrbin_webhook_secret=SECRET)
+                        shahrbin_webhook_secret=SECRET, calling_hours_start=dt_time(0, 0),
+                        calling_hours_end=dt_time(23, 59, 59), calling_on_friday=True,
+                        holidays_file=NO_HOLIDAYS)
     app = create_app(settings, start_parts=False)
     services = app.state.services
     async with app.router.lifespan_context(app):
