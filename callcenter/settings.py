@@ -123,7 +123,9 @@ class Settings(BaseSettings):
     holidays_file: Path = Field(default_factory=lambda: find_config("reference/holidays.yaml"))
     sms_messages_file: Path = Field(default_factory=lambda: find_config("sms_messages.yaml"))
     service_level_seconds: int = Field(20, gt=0)
-    callback_offer_after_seconds: int = Field(60, ge=0)
+    # A queued caller is offered "press 1 for a callback" after this long; 0: never by
+    # timer (the queue's periodic announce still offers it). Used as a Queue() timeout.
+    callback_offer_after_seconds: int = Field(60, ge=0, le=3600)
     # Wrap-up (issue 17): the agent is paused in the queue (reason "wrap-up") until they
     # press ready, or at most this long.
     wrap_up_pause: bool = True
@@ -255,6 +257,7 @@ class Settings(BaseSettings):
     bot_send_max_attempts: int = Field(6, ge=1, le=20)
     bot_retry_base_seconds: float = Field(2.0, ge=0)
     bot_deliver_interval_seconds: float = Field(2.0, gt=0)  # outbound and status scan
+    bot_lease_seconds: float = Field(120.0, gt=0)  # a deliverer's claim (> one send)
     # --- end of messenger bot block ---
 
     def pbx_list(self) -> list[PbxSettings]:

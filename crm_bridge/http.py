@@ -50,7 +50,8 @@ async def shahrbin_status(request: Request, services: AppServices) -> dict[str, 
             if not first_delivery(session=session, key=key, now=utcnow()):
                 return None  # a replay inside the signature window: acted on already
             outcome = apply_status_update(session=session, config=config, data=data)
-            if outcome.changed and not outcome.citizen_opted_out:
+            if (outcome.changed and not outcome.citizen_opted_out
+                    and outcome.citizen_phone is not None):
                 # The citizen's SMS commits with the status change (durable messages).
                 text = catalogue.render(
                     "status_changed", code=outcome.tracking_code,

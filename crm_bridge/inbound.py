@@ -51,7 +51,7 @@ class StatusOutcome:
     tracking_code: str
     status: str
     changed: bool
-    citizen_phone: str
+    citizen_phone: str | None  # None: known by a messenger account only (the bot pushes)
     citizen_opted_out: bool
 
 

@@ -173,5 +173,9 @@ class MainFlow:
         return MainState.END
 
     async def end(self) -> MainState:
+        if self.ending is Ending.QUEUE:
+            # Read by the dialplan's Queue() as its first timeout (extensions.conf).
+            await self.channel.set_variable(
+                "CALLBACK_OFFER_AFTER", str(self.config.callback_offer_after))
         await self.dialog.end(self.ending)
         return MainState.DONE

@@ -18,7 +18,7 @@ from fastapi import WebSocket
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from callcenter.agent_panel.presence import AgentBoard, AgentPresence
+from callcenter.agent_panel.presence import AgentBoard, AgentPresence, AgentState
 from callcenter.agent_panel.services import (
     ReferenceNames,
     first_pop,
@@ -32,6 +32,13 @@ from callcenter.notifier import Notifier
 from callcenter.web.push import close_stuck, push_json
 
 log = logging.getLogger(__name__)
+
+
+def is_trunk_leg(interface: str) -> bool:
+    """``PJSIP/citizens`` (a trunk: the party is a citizen's number), not a phone such as
+    ``PJSIP/2101``. The board follows phones; an event without an interface is a phone's."""
+    device = interface.partition("/")[2]
+    return bool(device) and not device.isdigit()
 
 
 class PanelHub:
@@ -98,6 +105,9 @@ class PanelHub:
 
     async def on_ringing(self, event: AgentRinging) -> None:
         """Two pushes: at once what the ring says, then the caller's history."""
+        if is_trunk_leg(event.interface):
+            self._agent_dials_out(event)
+            return
         self.board.fire(event.agent, "ring", caller=event.caller, linkedid=event.linkedid)
         reference = await self._reference_names()
         pop = first_pop(event=event, reference=reference)
@@ -161,11 +171,23 @@ class PanelHub:
         self._reference = reference
         return reference
 
+    def _agent_dials_out(self, event: AgentRinging) -> None:
+        """A citizen's number rings through the trunk. In a callback or click-to-call the
+        call's first leg is the agent's phone, answered already: that agent is on this
+        call from now (so its end starts their wrap-up). The citizen's number never
+        becomes a board entry (it would be "paused" in the queue and logged)."""
+        agent = self.board.peek(event.caller)
+        if agent is not None and agent.state in (AgentState.AVAILABLE, AgentState.RINGING):
+            self.board.fire(event.caller, "answer", caller=event.agent,
+                            linkedid=event.linkedid)
+
     def on_no_answer(self, event: AgentNoAnswer) -> None:
-        self.board.fire(event.agent, "no_answer", linkedid=event.linkedid)
+        if not is_trunk_leg(event.interface):
+            self.board.fire(event.agent, "no_answer", linkedid=event.linkedid)
 
     def on_answered(self, event: CallAnswered) -> None:
-        self.board.fire(event.agent, "answer", linkedid=event.linkedid)
+        if not is_trunk_leg(event.interface):
+            self.board.fire(event.agent, "answer", linkedid=event.linkedid)
 
     async def on_ended(self, event: CallEnded) -> None:
         for presence in self.board.all():

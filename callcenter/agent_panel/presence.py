@@ -97,6 +97,10 @@ class AgentBoard:
             presence = self._agents[extension] = AgentPresence(extension, since=self._clock())
         return presence
 
+    def peek(self, extension: str) -> AgentPresence | None:
+        """The presence if the board knows ``extension`` (``get`` would add it)."""
+        return self._agents.get(extension)
+
     def all(self) -> list[AgentPresence]:
         return sorted(self._agents.values(), key=lambda p: p.extension)
 

@@ -129,7 +129,7 @@ class StoreIvrBackend:
             request = result.request
             key = "repeat_contact" if result.repeat_of else "request_filed"
             citizen = session.get(Citizen, request.citizen_id)
-            assert citizen is not None
+            assert citizen is not None and citizen.phone is not None  # filed by phone
             # One message per call: the same call filed twice (a retried AGI) queues once.
             queue_sms(session=session, to=citizen.phone, request_id=request.id,
                       body=self._catalogue.render(key, code=request.tracking_code),

@@ -49,7 +49,8 @@ def flow_routes(*, settings: Settings, engine: Engine, queue_state: QueueView | 
                               catalogue=catalogue or load_catalogue(settings.sms_messages_file),
                               runner=runner)
     config = FlowConfig(recordings_dir=Path(settings.pbx_recordings_dir),
-                        districts=districts_of(settings))
+                        districts=districts_of(settings),
+                        callback_offer_after=settings.callback_offer_after_seconds)
     return build_flows(backend=backend, config=config, validate_code=is_valid_code)
 
 

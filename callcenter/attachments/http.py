@@ -15,6 +15,7 @@ from callcenter.attachments.services import (
     add_photo,
     attachment_link_path,
     attachments_root,
+    photos_to_outbox,
     request_attachments,
 )
 from callcenter.auth.deps import DbSession, StaffUser
@@ -85,6 +86,7 @@ async def upload_attachment(code: str, user: StaffUser, services: AppServices,
             session.flush()
             add_event(session=session, request=request, kind="attachment", actor=user.username,
                       data={"attachment_id": row.id, "kind": row.kind})
+            photos_to_outbox(session=session, request=request)
             return attachment_out(code, row)
 
     return await services.pools.store.run(work)

@@ -18,6 +18,8 @@ from callcenter.clock import utcnow
 from callcenter.errors import DomainError
 from callcenter.media.links import LinkSigner
 from callcenter.outbox.models import OutboxItem
+from callcenter.outbox.ports import OutboxSubject
+from callcenter.outbox.writer import OutboxKind, enqueue
 
 # Magic numbers of the photo types a phone sends.
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -142,6 +144,25 @@ def tag_outbox(*, session: Session, request_id: int, attachment_ids: list[int]) 
     for item in items:
         item.payload = {**item.payload, "attachment_ids": attachment_ids}
         session.add(item)
+
+
+def photos_to_outbox(*, session: Session, request: OutboxSubject) -> None:
+    """Tell Shahrbin about every photo of ``request``, on any channel (bot, Open311,
+    walk-in desk): named on its pending items (``tag_outbox``). A photo added after
+    every item went (the walk-in form uploads it once the request is filed) goes on a
+    new ``request_updated`` item. The caller commits."""
+    assert request.id is not None
+    session.flush()
+    photos = [a.id for a in request_attachments(session=session, request_id=request.id)
+              if a.kind == AttachmentKind.PHOTO and a.id is not None]
+    if not photos:
+        return
+    pending = session.exec(select(OutboxItem.id).where(OutboxItem.request_id == request.id)
+                           .where(col(OutboxItem.delivered_at).is_(None))).first()
+    if pending is None:
+        enqueue(session=session, request=request, kind=OutboxKind.UPDATED)
+        session.flush()
+    tag_outbox(session=session, request_id=request.id, attachment_ids=photos)
 
 
 def attachments_root(data_dir: Path) -> Path:

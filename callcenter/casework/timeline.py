@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from callcenter.callrecords.models import Call
@@ -99,8 +99,10 @@ def _calls(session: Session, citizen: Citizen, codes: dict[int, str]) -> list[En
 
 def _sms(session: Session, citizen: Citizen, ids: list[int],
          codes: dict[int, str]) -> list[Entry]:
+    # A citizen known by a messenger account alone has no SMS of their own (and
+    # ``== None`` would match every row without a number).
     mine = or_(col(SmsMessage.to_phone) == citizen.phone,
-               col(SmsMessage.from_phone) == citizen.phone)
+               col(SmsMessage.from_phone) == citizen.phone) if citizen.phone else false()
     if ids:
         mine = or_(mine, col(SmsMessage.request_id).in_(ids))
     rows = session.exec(

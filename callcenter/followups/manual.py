@@ -62,8 +62,9 @@ async def click_to_call(
         if task.state in CLOSED_STATES:
             raise Conflict("task already closed", task_id=task_id, state=task.state)
         citizen = session.get(Citizen, task.citizen_id) if task.citizen_id else None
-        if citizen is None:
+        if citizen is None or citizen.phone is None:
             raise InvalidInput("this task has no citizen to call", task_id=task_id)
+        phone = citizen.phone
         decision = policy.decide(subject=ContactSubject(opted_out=citizen.opted_out,
                                                         manual=True),
                                  now=now, recent_contacts=[])
@@ -81,7 +82,7 @@ async def click_to_call(
                        reason="click-to-call", now=now, detail={"user_id": user_id})
         log_action(session=session, task=task, action=f"{purpose}-now", actor=actor,
                    actor_name=actor_name, data={"extension": extension})
-        return citizen.phone, None
+        return phone, None
 
     phone, refused = await asyncio.to_thread(_in_session, engine, check)
     if refused:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from callcenter.cases.models import CitizenRequest, RequestStatus
 from callcenter.cases.services import add_event, change_status
+from callcenter.citizens.models import Citizen
 from callcenter.followups.models import Task, TaskKind, TaskState
 
 SURVEY_KINDS = (TaskKind.SURVEY_SMS, TaskKind.SURVEY_CALL)
@@ -34,12 +35,16 @@ def survey_key(kind: str, request_id: int, resolved_at: datetime) -> str:
 def schedule_surveys(
     *, session: Session, now: datetime, delay: timedelta, lookback: timedelta, limit: int = 200
 ) -> int:
-    """A ``survey_sms`` task for every recent resolution that has none; commits each."""
+    """A ``survey_sms`` task for every recent resolution that has none; commits each.
+    A citizen without a phone number (a messenger account alone) is surveyed on the bot
+    only (``messenger/followup.py``)."""
     has_task = exists().where(col(Task.request_id) == col(CitizenRequest.id)).where(
         col(Task.kind).in_(list(SURVEY_KINDS))).where(
         col(Task.created_at) >= CitizenRequest.resolved_at)
     rows = session.exec(
         select(CitizenRequest.id, CitizenRequest.citizen_id, CitizenRequest.resolved_at)
+        .join(Citizen, col(Citizen.id) == col(CitizenRequest.citizen_id))
+        .where(col(Citizen.phone).is_not(None))
         .where(CitizenRequest.status == RequestStatus.RESOLVED)
         .where(col(CitizenRequest.resolved_at).is_not(None))
         .where(col(CitizenRequest.resolved_at) >= now - lookback)

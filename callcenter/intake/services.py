@@ -22,6 +22,7 @@ from callcenter.cases.models import (
     RequestStatus,
 )
 from callcenter.cases.services import add_event, create_request
+from callcenter.citizens.models import Citizen
 from callcenter.citizens.services import get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.errors import InvalidInput
@@ -48,7 +49,7 @@ class IntakeResult:
 def file_request(
     *,
     session: Session,
-    phone: str,
+    phone: str | None,
     channel: RequestChannel | str,
     category_code: str,
     description: str | None = None,
@@ -62,12 +63,16 @@ def file_request(
     phone_verified: bool = True,
     district: int | None = None,
     calendar: Hours | None = None,
+    citizen: Citizen | None = None,
 ) -> IntakeResult:
     """File a citizen's report from any channel, or link it to their open request.
 
     ``phone_verified=False`` (Open311: the caller typed a number but proved nothing)
     never lands on an existing request - that would hand a stranger its code and text
-    its owner - but files a new one, with the open one suggested to agents as a repeat."""
+    its owner - but files a new one, with the open one suggested to agents as a repeat.
+
+    ``citizen`` instead of ``phone``: a citizen the channel already knows (the bot's
+    messenger account, which may have no phone number yet)."""
     try:
         channel = RequestChannel(channel)
     except ValueError:
@@ -77,7 +82,9 @@ def file_request(
         raise InvalidInput(f"unknown neighbourhood {neighbourhood_code!r}",
                            neighbourhood=neighbourhood_code)
     call_id = _call_id(session=session, linkedid=linkedid)
-    citizen = get_or_create_citizen(session=session, phone=phone, name=citizen_name)
+    if citizen is None:
+        assert phone is not None, "file_request needs a phone or a citizen"
+        citizen = get_or_create_citizen(session=session, phone=phone, name=citizen_name)
     # Rule 1 needs a known category: an untriaged SMS ("other" until an agent reads it)
     # may be about anything, so it is never folded into an earlier request.
     open_one = None if needs_triage else session.exec(
@@ -101,7 +108,8 @@ def file_request(
         session.flush()
         return IntakeResult(request=open_one, repeat_of=True)
     request = create_request(
-        session=session, phone=citizen.phone, channel=channel, category_code=category.code,
+        session=session, phone=citizen.phone or "", channel=channel,
+        category_code=category.code,
         description=description, recording_path=recording_path,
         neighbourhood_code=neighbourhood_code, citizen_name=citizen_name,
         needs_triage=needs_triage, actor=actor, call_id=call_id, citizen=citizen,

@@ -56,7 +56,8 @@ class BotChannel:
         self.catalogue, self.attachments_root = catalogue, attachments_root
         self.deliverer = Deliverer(bot=bot, db=self.db, policy=policy,
                                    max_attempts=settings.bot_send_max_attempts,
-                                   retry_base_seconds=settings.bot_retry_base_seconds)
+                                   retry_base_seconds=settings.bot_retry_base_seconds,
+                                   lease=timedelta(seconds=settings.bot_lease_seconds))
         self._wake = asyncio.Event()
         self.ready = asyncio.Event()  # the platform answered getMe (and took the webhook)
         self._tasks: set[asyncio.Task[None]] = set()

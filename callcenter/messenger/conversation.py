@@ -5,10 +5,13 @@ States (``bot_chat.state``)::
     idle --new--> contact? --> category --> district --> location --> photo
          --> description --files--> idle
 
-``contact`` is asked only until the chat is linked to a citizen (the store knows a
-citizen by phone number). From any state: a tracking code (or ``/status CODE``) gets
-its status, ``/cancel`` or the cancel button goes back to idle, the opt-out button
-stops status pushes. Replies are returned; ``inbound`` stores them as ``bot_message``.
+``contact`` is offered (the platform's contact button, or skip) while the chat's
+citizen has no phone number: a citizen who skips files under their messenger account
+alone (``identity.py``) and is linked to their number whenever they share it, here or
+by sending their contact card from the main menu. From any state: a tracking code (or
+``/status CODE``) gets its status, ``/cancel`` or the cancel button goes back to idle,
+the opt-out button stops status pushes. Replies are returned; ``inbound`` stores them
+as ``bot_message``.
 """
 
 from __future__ import annotations
@@ -27,16 +30,15 @@ from callcenter.attachments.services import (
     add_photo,
     attach_pending,
     drop_pending,
-    tag_outbox,
+    photos_to_outbox,
 )
 from callcenter.cases.models import RequestEvent
-from callcenter.citizens.models import Citizen
 from callcenter.citizens.phone import InvalidPhone
-from callcenter.citizens.services import get_or_create_citizen
 from callcenter.clock import utcnow
 from callcenter.intake.services import file_request
 from callcenter.messenger import texts
 from callcenter.messenger.followup import answer_callback, status_reply, tracking_code_in
+from callcenter.messenger.identity import chat_citizen, has_phone, link_phone
 from callcenter.messenger.incoming import Incoming
 from callcenter.messenger.models import BotChat, BotRequest
 from callcenter.reference.models import Category, Neighbourhood
@@ -92,12 +94,16 @@ def converse(*, session: Session, chat: BotChat, incoming: Incoming, ctx: Contex
 
 def _idle(session: Session, chat: BotChat, incoming: Incoming, ctx: Context) -> list[Reply]:
     text = (incoming.text or "").strip()
+    if incoming.contact_phone is not None:  # their card sent from the main menu
+        linked = _link(session, chat, incoming)
+        return [Reply(texts.say("contact_linked" if linked else "not_own_contact"),
+                      texts.main_menu(opted_out=chat.opted_out))]
     if text == texts.FOLLOW_UP:
         return [Reply(texts.say("ask_code"), texts.main_menu(opted_out=chat.opted_out))]
     if text != texts.NEW_REQUEST:
         return [Reply(texts.say("welcome"), texts.main_menu(opted_out=chat.opted_out))]
     _reset(session, chat, ctx)  # what an abandoned conversation collected is not reused
-    if chat.citizen_id is None:
+    if not has_phone(session=session, chat=chat):
         chat.state = "contact"
         return [Reply(texts.say("ask_contact"), texts.contact_keyboard())]
     return _ask_category(session, chat)
@@ -105,14 +111,23 @@ def _idle(session: Session, chat: BotChat, incoming: Incoming, ctx: Context) -> 
 
 def _contact(session: Session, chat: BotChat, incoming: Incoming, ctx: Context
              ) -> list[Reply]:
-    if incoming.contact_phone is None or not incoming.contact_is_own:
+    """Offered, never required: skip files under the messenger account alone."""
+    if incoming.contact_phone is None and (incoming.text or "").strip() == texts.SKIP:
+        return _ask_category(session, chat)
+    if not _link(session, chat, incoming):
         return [Reply(texts.say("not_own_contact"), texts.contact_keyboard())]
-    try:
-        citizen = get_or_create_citizen(session=session, phone=incoming.contact_phone)
-    except InvalidPhone:
-        return [Reply(texts.say("not_own_contact"), texts.contact_keyboard())]
-    chat.citizen_id = citizen.id
     return _ask_category(session, chat)
+
+
+def _link(session: Session, chat: BotChat, incoming: Incoming) -> bool:
+    """Link the chat to the shared number; False for someone else's card or none."""
+    if incoming.contact_phone is None or not incoming.contact_is_own:
+        return False
+    try:
+        link_phone(session=session, chat=chat, phone=incoming.contact_phone)
+    except InvalidPhone:
+        return False
+    return True
 
 
 def _ask_category(session: Session, chat: BotChat) -> list[Reply]:
@@ -190,17 +205,15 @@ def _description(session: Session, chat: BotChat, incoming: Incoming, ctx: Conte
     text = (incoming.text or "").strip()
     if not text:
         return [Reply(texts.say("ask_description"))]
-    citizen_phone = _citizen_phone(session, chat)
     result = file_request(
-        session=session, phone=citizen_phone, channel=CHANNEL,
+        session=session, phone=None, citizen=chat_citizen(session=session, chat=chat),
+        channel=CHANNEL,
         category_code=chat.draft["category"], neighbourhood_code=chat.draft.get("neighbourhood"),
         description=text[:2000], actor="bot", duplicate_window=ctx.duplicate_window)
     request = result.request
     assert request.id is not None
-    photos = attach_pending(session=session, chat_id=chat.chat_id, request_id=request.id)
-    if photos:
-        session.flush()
-        tag_outbox(session=session, request_id=request.id, attachment_ids=photos)
+    attach_pending(session=session, chat_id=chat.chat_id, request_id=request.id)
+    photos_to_outbox(session=session, request=request)
     if session.get(BotRequest, request.id) is None:
         session.add(BotRequest(request_id=request.id, chat_id=chat.chat_id,
                                after_event_id=_last_event_id(session, request.id)))
@@ -208,12 +221,6 @@ def _description(session: Session, chat: BotChat, incoming: Incoming, ctx: Conte
     key = "repeat" if result.repeat_of else "filed"
     return [Reply(texts.say(key, code=request.tracking_code),
                   texts.main_menu(opted_out=chat.opted_out), request_id=request.id)]
-
-
-def _citizen_phone(session: Session, chat: BotChat) -> str:
-    citizen = session.get(Citizen, chat.citizen_id)
-    assert citizen is not None
-    return citizen.phone
 
 
 def _last_event_id(session: Session, request_id: int) -> int:

@@ -65,6 +65,7 @@ class BotMessageKind(StrEnum):
 
 class BotMessageStatus(StrEnum):
     QUEUED = "queued"
+    CLAIMED = "claimed"  # a deliverer holds it until ``claimed_until`` (a lease)
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # the contact policy gave up (opted out)
@@ -86,6 +87,8 @@ class BotMessage(SQLModel, table=True):
     due_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     provider_id: int | None = Field(default=None, sa_type=BigInteger)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     request_id: int | None = Field(default=None, foreign_key="citizen_request.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="request_event.id", unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

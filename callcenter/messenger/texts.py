@@ -22,7 +22,10 @@ SHARE_LOCATION = "ارسال موقعیت مکانی"
 TEXTS = {
     "welcome": "به بات سامانه ۱۳۷ شهرداری یزد خوش آمدید. برای ثبت درخواست دکمه «{new}» "
                "و برای پیگیری، کد رهگیری را بفرستید.",
-    "ask_contact": "برای پیگیری درخواست‌ها، شماره تلفن خود را با دکمه زیر بفرستید.",
+    "ask_contact": "اگر مایلید درخواست‌هایتان به شماره تلفن شما هم پیوند بخورد (و پیامک "
+                   "پیگیری بگیرید)، شماره تلفن خود را با دکمه زیر بفرستید؛ وگرنه «{skip}» "
+                   "را بزنید.",
+    "contact_linked": "شماره تلفن شما ثبت شد و درخواست‌هایتان به آن پیوند خورد.",
     "not_own_contact": "لطفاً شماره تلفن خودتان را با دکمه «{button}» بفرستید.",
     "ask_category": "موضوع درخواست را انتخاب کنید.",
     "ask_district": "محله را انتخاب کنید (یا «{skip}»).",
@@ -72,7 +75,8 @@ def main_menu(*, opted_out: bool) -> dict[str, Any]:
 
 
 def contact_keyboard() -> dict[str, Any]:
-    return {"keyboard": [[{"text": SHARE_CONTACT, "request_contact": True}], [{"text": CANCEL}]],
+    return {"keyboard": [[{"text": SHARE_CONTACT, "request_contact": True}],
+                         [{"text": SKIP}, {"text": CANCEL}]],
             "resize_keyboard": True, "one_time_keyboard": True}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from callcenter.attachments.services import add_photo, attachments_root
+from callcenter.attachments.services import add_photo, attachments_root, photos_to_outbox
 from callcenter.cases.models import CitizenRequest
 from callcenter.citizens.models import Citizen
 from callcenter.clock import utcnow
@@ -124,8 +124,10 @@ async def post_request(request: Request, app: AppServices) -> JSONResponse:
                 add_photo(session=session, root=attachments_root(settings.data_dir),
                           content=media, max_bytes=settings.attachment_max_bytes,
                           channel=client.channel, request_id=result.request.id)
+                photos_to_outbox(session=session, request=result.request)
             citizen = session.get(Citizen, result.request.citizen_id)
             assert citizen is not None and citizen.id is not None
+            assert citizen.phone is not None  # filed by phone
             sent = services.confirmations_today(session=session, citizen_id=citizen.id,
                                                 now=utcnow())
             confirm = sent <= settings.open311_confirmations_per_phone and not citizen.opted_out

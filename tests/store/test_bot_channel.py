@@ -466,3 +466,102 @@ async def test_an_unreachable_bot_api_does_not_stop_the_app(
         health = (await client.get("/health")).json()
         assert "bot" in str(health)
     app.state.services.engine.dispose()
+
+
+async def _file_without_contact(client: httpx.AsyncClient, channel: BotChannel,
+                                bot_api: BotApiServer, who: Citizen_) -> str:
+    """New request; the contact offered with the platform's button and skipped; then
+    the shortest path to filing (no district, location or photo)."""
+    offer = await _say(client, channel, bot_api, who.text(texts.NEW_REQUEST))
+    assert "شماره تلفن" in offer
+    keyboard = bot_api.api.sent()[-1]["reply_markup"]["keyboard"]
+    assert keyboard[0][0]["request_contact"] is True
+    assert texts.SKIP in [b["text"] for row in keyboard for b in row]
+    assert "موضوع" in await _say(client, channel, bot_api, who.text(texts.SKIP))
+    assert "محله" in await _say(client, channel, bot_api, who.text("پارک‌ها و فضای سبز"))
+    assert "موقعیت" in await _say(client, channel, bot_api, who.text(texts.SKIP))
+    assert "عکس" in await _say(client, channel, bot_api, who.text(texts.SKIP))
+    assert "توضیح" in await _say(client, channel, bot_api, who.text(texts.SKIP))
+    return await _say(client, channel, bot_api, who.text("چراغ پارک خاموش است"))
+
+
+async def test_a_citizen_files_without_sharing_the_contact_and_links_the_phone_later(
+    app_client: tuple[httpx.AsyncClient, BotChannel], bot_api: BotApiServer, engine: Engine,
+) -> None:
+    """Tried: a new request with the contact skipped; a status change; the resolution;
+    then a second request where the citizen shares their contact. Expect the first
+    request filed under a citizen with no phone number (the chat's), its code answered,
+    the status pushed to the chat, no SMS survey task for it; after the contact, the
+    same citizen row carries the number and holds both requests, and the contact is
+    no longer asked for."""
+    from callcenter.followups.models import Task
+    from callcenter.followups.surveys import schedule_surveys
+
+    client, channel = app_client
+    who = Citizen_()
+    reply = await _file_without_contact(client, channel, bot_api, who)
+    with Session(engine, expire_on_commit=False) as s:
+        [request] = s.exec(select(CitizenRequest)).all()
+        assert persian_digits(request.tracking_code) in reply
+        assert request.channel == "social"
+        citizen = s.get(Citizen, request.citizen_id)
+        assert citizen is not None and citizen.phone is None
+        chat = s.get(BotChat, CHAT)
+        assert chat is not None and chat.citizen_id == citizen.id
+        citizen_id, code = citizen.id, request.tracking_code
+        change_status(session=s, request=request, to_status=RequestStatus.IN_PROGRESS,
+                      actor="dept")
+        s.commit()
+    await channel.run_once()
+    assert bot_api.api.sent()[-1]["text"] == texts.say(
+        "status_changed", code=code, status="در حال رسیدگی")
+    with Session(engine, expire_on_commit=False) as s:
+        request = s.exec(select(CitizenRequest)).one()
+        change_status(session=s, request=request, to_status=RequestStatus.RESOLVED,
+                      actor="dept")
+        s.commit()
+        assert schedule_surveys(session=s, now=utcnow(), delay=timedelta(0),
+                                lookback=timedelta(days=1)) == 0
+        assert s.exec(select(Task)).all() == []
+    await channel.run_once()  # the survey goes on the bot
+    assert "۱ تا ۵" in bot_api.api.sent()[-1]["text"]
+
+    offer = await _say(client, channel, bot_api, who.text(texts.NEW_REQUEST))
+    assert "شماره تلفن" in offer
+    assert "موضوع" in await _say(client, channel, bot_api, who.message(contact={
+        "phone_number": "+989131234567", "first_name": "علی", "user_id": USER}))
+    with Session(engine) as s:
+        citizen = s.get(Citizen, citizen_id)
+        assert citizen is not None and citizen.phone == "+989131234567"
+    await _say(client, channel, bot_api, who.text("/cancel"))
+    assert "موضوع" in await _say(client, channel, bot_api, who.text(texts.NEW_REQUEST))
+
+
+async def test_a_shared_contact_joins_the_account_to_the_citizen_the_store_knows(
+    app_client: tuple[httpx.AsyncClient, BotChannel], bot_api: BotApiServer, engine: Engine,
+) -> None:
+    """Tried: the store knows +989131234567 from a call (a phone request); the same
+    person files through the bot without their contact, then sends their contact card
+    from the main menu. Expect the bot's request moved to the phone's citizen (one
+    timeline with both requests), the chat linked to it, the bot saying so."""
+    from callcenter.intake.services import file_request, timeline
+
+    with Session(engine) as s:
+        phoned = file_request(session=s, phone="09131234567", channel="phone",
+                              category_code="waste", description="زباله").request
+        s.commit()
+        phone_citizen = phoned.citizen_id
+    client, channel = app_client
+    who = Citizen_()
+    await _file_without_contact(client, channel, bot_api, who)
+    linked = await _say(client, channel, bot_api, who.message(contact={
+        "phone_number": "+989131234567", "first_name": "علی", "user_id": USER}))
+    assert linked == texts.say("contact_linked")
+    with Session(engine) as s:
+        requests = s.exec(select(CitizenRequest)).all()
+        assert {r.channel for r in requests} == {"phone", "social"}
+        assert {r.citizen_id for r in requests} == {phone_citizen}
+        chat = s.get(BotChat, CHAT)
+        assert chat is not None and chat.citizen_id == phone_citizen
+        codes = {e.tracking_code for e in timeline(session=s, citizen_id=phone_citizen)}
+        assert codes == {r.tracking_code for r in requests}

@@ -2,7 +2,8 @@
 python-telegram-bot client: getMe, sendMessage, getFile and file downloads,
 getUpdates (from a queue the test fills), setWebhook/deleteWebhook,
 answerCallbackQuery. Every call is recorded; ``fail_sends`` answers sendMessage with
-errors first (a 500 is retried, a 403 is not)."""
+errors first (a 500 is retried, a 403 is not); ``hold_sends`` keeps every sendMessage
+waiting until it is set (``send_held`` says one is waiting)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class FakeBotApi:
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> bytes
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_sends: list[int] = field(default_factory=list)  # HTTP statuses to answer first
+    hold_sends: threading.Event | None = None
+    send_held: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_message: int = 1000
 
@@ -38,6 +41,10 @@ class FakeBotApi:
         return [c.params for c in self.calls if c.method == "sendMessage"]
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        hold = self.hold_sends
+        if method == "sendMessage" and hold is not None and not hold.is_set():
+            self.send_held.set()
+            hold.wait(30)
         with self._lock:
             self.calls.append(Call(method, params))
             if method == "getMe":

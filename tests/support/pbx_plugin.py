@@ -185,6 +185,10 @@ def bridge_env(pbx: SandboxPbx, tmp_path: Path) -> dict[str, str]:
         CALLCENTER_CLOSING_TIME="23:59:59",
         CALLCENTER_OPEN_ON_FRIDAY="true",
         CALLCENTER_HOLIDAYS_FILE=str(NO_HOLIDAYS),
+        # Calling hours too (surveys, callbacks, status SMS are held outside them).
+        CALLCENTER_CALLING_HOURS_START="00:00:00",
+        CALLCENTER_CALLING_HOURS_END="23:59:59",
+        CALLCENTER_CALLING_ON_FRIDAY="true",
         # Recover only calls of this test from Asterisk's records, not earlier runs'.
         CALLCENTER_RECOVERY_LOOKBACK_HOURS="0.02",
         CALLCENTER_DATABASE_URL=f"sqlite:///{tmp_path / 'callcenter.db'}",

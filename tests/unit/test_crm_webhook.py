@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from callcenter.settings import Settings
 from crm_bridge.inbound import sign
 
 SECRET = "webhook-secret-for-tests"
+NO_HOLIDAYS = Path(__file__).resolve().parents[1] / "e2e" / "no-holidays.yaml"
 Client = httpx.AsyncClient
 
 
@@ -61,8 +63,12 @@ class Env:
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    # Calling hours around the clock, every day: the status SMS is sent at once whenever
+    # the tests run (outside calling hours it is held to the morning, by design).
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'c.db'}",
-                        shahrbin_webhook_secret=SECRET)
+                        shahrbin_webhook_secret=SECRET, calling_hours_start=dt_time(0, 0),
+                        calling_hours_end=dt_time(23, 59, 59), calling_on_friday=True,
+                        holidays_file=NO_HOLIDAYS)
     app = create_app(settings, start_parts=False)
     services = app.state.services
     async with app.router.lifespan_context(app):
@@ -160,6 +166,25 @@ async def test_opted_out_citizen_gets_no_status_sms(env: Env) -> None:
         set_opt_out(session=s, citizen=citizen, opted_out=True)
         s.commit()
     assert (await env.post(_update(env.code))).status_code == 200
+    await deliver_queued(env.engine)
+    assert env.status() == "in_progress" and env.texts() == []
+
+
+async def test_a_citizen_without_a_phone_gets_the_change_and_no_sms(env: Env) -> None:
+    """Tried: a request of a citizen known by a messenger account alone (no phone
+    number: the bot's, contact skipped), then a signed update for it. Expect 200, the
+    change, no SMS queued (the bot pushes it to the chat instead)."""
+    from callcenter.citizens.models import Citizen
+    from callcenter.citizens.services import get_or_create_citizen
+
+    with Session(env.engine) as s:  # the fixture's request: its citizen loses the number
+        citizen = get_or_create_citizen(session=s, phone="09131234567")
+        citizen.phone = None
+        s.add(citizen)
+        s.commit()
+        assert s.exec(select(Citizen)).one().phone is None
+    resp = await env.post(_update(env.code))
+    assert resp.status_code == 200, resp.text
     await deliver_queued(env.engine)
     assert env.status() == "in_progress" and env.texts() == []
 

@@ -189,3 +189,39 @@ async def test_anonymous_caller_is_not_looked_up(
         await flows["main"](ch)
     assert "open requests lookup failed" not in caplog.text
     assert ch.variables["IVR_NEXT"] == "queue"
+
+
+@pytest.mark.parametrize("offer_after", [12, 0])
+async def test_queueing_leaves_when_to_offer_the_callback(tmp_path: Path,
+                                                          offer_after: int) -> None:
+    """The dialplan's Queue() gives up after CALLBACK_OFFER_AFTER to play the offer; it is
+    on the channel before IVR_NEXT, whose value the dialplan acts on."""
+    backend = FakeBackend()
+    flows = build_flows(
+        backend=backend,
+        config=FlowConfig(recordings_dir=tmp_path, callback_offer_after=offer_after),
+        validate_code=backend.validate_code,
+    )
+    ch = ScriptedChannel(["0"], caller=CALLER)
+    await flows["main"](ch)
+    assert ch.variables["CALLBACK_OFFER_AFTER"] == str(offer_after)
+    sets = [c.args["name"] for c in ch.calls if c.name == "set_variable"]
+    assert sets.index("CALLBACK_OFFER_AFTER") < sets.index("IVR_NEXT")
+
+
+async def test_the_default_offer_time_is_sixty_seconds(tmp_path: Path) -> None:
+    ch = await call_main(tmp_path, FakeBackend(), ["0"])
+    assert ch.variables["CALLBACK_OFFER_AFTER"] == "60"
+
+
+async def test_a_call_that_is_not_queued_gets_no_offer_time(tmp_path: Path) -> None:
+    ch = await call_main(tmp_path, FakeBackend(agents=False), [None, None, None])
+    assert ch.variables["IVR_NEXT"] == "hangup"
+    assert "CALLBACK_OFFER_AFTER" not in ch.variables
+
+
+@pytest.mark.parametrize("bad", [-1, 3601, True, 1.5, "12", "12\nHANGUP"])
+def test_the_offer_time_must_be_a_plain_integer(tmp_path: Path, bad: object) -> None:
+    """It reaches the dialplan as a Queue() argument: nothing but 0..3600."""
+    with pytest.raises(ValueError, match="callback_offer_after"):
+        FlowConfig(recordings_dir=tmp_path, callback_offer_after=bad)  # type: ignore[arg-type]

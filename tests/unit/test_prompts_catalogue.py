@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,16 @@ def test_statuses_digits_queue_sounds_and_beep(ids: set[str]) -> None:
     needed = {status_prompt(s) for s in STATUSES} | {f"digits/{d}" for d in range(10)}
     needed |= set(QUEUE_SOUNDS) | {"beep"}
     assert needed - ids == set()
+
+
+def test_every_prompt_the_dialplan_plays_is_in_the_catalogue(ids: set[str]) -> None:
+    """``Read(var,<prompt>,...)``, ``Playback``/``Background(<prompt>)`` in extensions.conf
+    (the timed callback offer plays ``callback-offer`` there, not in a flow)."""
+    dialplan = (REPO / "config/asterisk/extensions.conf").read_text("utf-8")
+    played = set(re.findall(r"\bRead\([A-Z_]+,([\w/-]+)", dialplan))
+    played |= set(re.findall(r"\b(?:Playback|Background)\(([\w/-]+)", dialplan))
+    assert "callback-offer" in played
+    assert played - ids == set()
 
 
 def test_every_reference_department_has_a_prompt(ids: set[str]) -> None:

@@ -4,10 +4,21 @@ ends, unpauses on ready or after the maximum; a break or leaving does not unpaus
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import create_engine
+
+from callcenter.agent_panel.hub import PanelHub
 from callcenter.agent_panel.presence import AgentBoard, AgentState
 from callcenter.agent_panel.wrapup import WRAP_UP_REASON, WrapUpPauser
+from callcenter.calls.events import AgentNoAnswer, AgentRinging, CallAnswered, CallEnded
+from callcenter.calls.replay import load_events
+from callcenter.calls.tracker import CallTracker
+from callcenter.notifier import Notifier
+
+SHAPES = Path(__file__).resolve().parents[1] / "data" / "ami-shapes"
 
 
 class RecordingActions:
@@ -120,4 +131,35 @@ async def test_the_end_of_wrap_up_first_offers_the_agent_to_an_older_callback() 
     await asyncio.sleep(0.1)
     assert asked == ["PJSIP/2101"]
     assert [p[1] for p in actions.pauses] == [True, False]  # unpaused after the hold
+    await pauser.stop()
+
+
+@pytest.mark.parametrize("shape", ["callback_call", "click_to_dial", "click_to_dial_busy"])
+async def test_a_call_the_agent_places_ends_in_their_wrap_up_not_the_citizens(
+        shape: str) -> None:
+    """Tried: the recorded callback and click-to-call shapes (sandbox Asterisk 22) run
+    through the real tracker into the panel hub. Their ring and answer are the citizen's
+    trunk leg (``PJSIP/citizens``, party = the citizen's number). Before, the board made
+    the citizen's number an "agent": it went to wrap-up, the bridge sent QueuePause for
+    ``PJSIP/0912...`` (and logged the number on the failure), and agent 2101 was never
+    paused, so the next queue caller rang them at once."""
+    hub = PanelHub(engine=create_engine("sqlite://"), notifier=Notifier())
+    actions = RecordingActions()
+    pauser = WrapUpPauser(board=hub.board, actions=lambda: actions, queue_name="q",
+                          max_seconds=600)
+    hub.board.fire("2101", "join")
+    tracker = CallTracker(clock=lambda: 0.0)
+    for event in tracker.feed_all(load_events(SHAPES / f"{shape}.json")):
+        if isinstance(event, AgentRinging):
+            await hub.on_ringing(event)
+        elif isinstance(event, AgentNoAnswer):
+            hub.on_no_answer(event)
+        elif isinstance(event, CallAnswered):
+            hub.on_answered(event)
+        elif isinstance(event, CallEnded):
+            await hub.on_ended(event)
+        await settle()
+    assert [p.extension for p in hub.board.all()] == ["2101"]
+    assert hub.board.get("2101").state == AgentState.WRAP_UP
+    assert actions.pauses == [("PJSIP/2101", True, WRAP_UP_REASON, "q")]
     await pauser.stop()
