@@ -74,7 +74,8 @@ def terminate(dsn: str, instance: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = %s", (f"callcenter:{instance}",)).fetchall()
+            " WHERE application_name = %s AND datname = current_database()",
+            (f"callcenter:{instance}",)).fetchall()  # not another test's instance "a"
     return len(rows)
 
 
