@@ -125,6 +125,10 @@ class AmiLease:
                 try:
                     if await self.try_acquire():
                         await self._hold()  # returns when the lease is lost
+                        # A holder that lost its lock (killed session, network) steps
+                        # back for a grace before competing again, so a standby wins
+                        # the takeover instead of the instance that just failed.
+                        await asyncio.sleep(self.grace_seconds)
                         continue
                 except (TimeoutError, psycopg.Error, OSError) as exc:
                     self.last_error, failed = f"{type(exc).__name__}: {exc}"[:200], True
